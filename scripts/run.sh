@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server (REST and socket.io channels) on localhost, waits until the
+# model is loaded, prints where to talk to the assistant and stops everything cleanly on Ctrl-C.
+# With --shell, talks to the assistant in this terminal (rasa shell) instead of serving the channels.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-server}
+rasa_port=${RASA_PORT:-5005}
+actions_port=${ACTIONS_PORT:-5055}
+web_port=${WEB_PORT:-8080}
+# The web page's origin: the only origin allowed by CORS on the REST and socket.io channels.
+export BIENVENUE_WEB_ORIGIN=${BIENVENUE_WEB_ORIGIN:-http://localhost:$web_port}
+# Request bodies larger than this are refused with 413 (Sanic reads SANIC_* variables).
+export SANIC_REQUEST_MAX_SIZE=${SANIC_REQUEST_MAX_SIZE:-100000}
+export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$actions_port/webhook}
+export BIENVENUE_TRACKER_DB=${BIENVENUE_TRACKER_DB:-var/conversations.db}
+mkdir -p "$(dirname "$BIENVENUE_TRACKER_DB")" var/log
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  [ ${#pids[@]} -gt 0 ] || return 0
+  echo
+  echo "[run] stopping..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+wait_for() {  # url, name, pid
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    kill -0 "$3" 2>/dev/null || { echo "[run] $2 failed to start: see var/log/" >&2; exit 1; }
+    sleep 1
+  done
+}
+
+.venv/bin/rasa run actions --port "$actions_port" >var/log/actions.log 2>&1 &
+pids+=($!)
+wait_for "http://localhost:$actions_port/health" "action server" "${pids[-1]}"
+
+if [ "$mode" = "--shell" ]; then
+  .venv/bin/rasa shell --model models --endpoints endpoints.yml
+  exit
+fi
+
+# The HTTP API (model, tracker, training endpoints) stays off unless a token protects it.
+api_args=()
+[ -n "${RASA_API_TOKEN:-}" ] && api_args=(--enable-api --auth-token "$RASA_API_TOKEN")
+.venv/bin/rasa run --model models --endpoints endpoints.yml --credentials credentials.yml \
+  --interface 127.0.0.1 --port "$rasa_port" --cors "$BIENVENUE_WEB_ORIGIN" "${api_args[@]}" \
+  >var/log/rasa.log 2>&1 &
+pids+=($!)
+echo "[run] loading the model (about a minute)..."
+wait_for "http://localhost:$rasa_port/" "Rasa server" "${pids[-1]}"
+
+.venv/bin/python web/serve.py --port "$web_port" --rasa-url "http://localhost:$rasa_port" \
+  >var/log/web.log 2>&1 &
+pids+=($!)
+wait_for "http://localhost:$web_port/" "web page server" "${pids[-1]}"
+
+cat <<MSG
+[run] Bienvenue est prête.
+  Page web : http://localhost:$web_port/
+  API REST : curl -s -XPOST http://localhost:$rasa_port/webhooks/rest/webhook \\
+               -H 'Content-Type: application/json' -d '{"sender": "moi", "message": "bonjour"}'
+  Journaux : var/log/  ·  Conversations : $BIENVENUE_TRACKER_DB
+  Ctrl-C pour arrêter.
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite. Every step runs; the command fails when any step fails, and the last line says how
+# many steps passed and failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:5055/webhook}
+export BIENVENUE_TRACKER_DB=${BIENVENUE_TRACKER_DB:-var/conversations.db}
+mkdir -p results
+
+passed=0
+failed=()
+step() {  # name, command...
+  local name=$1; shift
+  echo
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); else failed+=("$name"); echo "=== FAILED: $name"; fi
+}
+
+scripts/setup.sh && scripts/setup-test-system.sh || { echo "set-up failed"; exit 1; }
+
+step "ruff" .venv/bin/ruff check .
+step "rasa data validate" .venv/bin/rasa data validate --fail-on-warnings
+step "unit tests" .venv/bin/pytest tests/unit -q
+step "training" scripts/train.sh
+step "conversation tests (rasa test)" .venv/bin/rasa test core --model models --stories tests/stories \
+  --fail-on-prediction-errors --out results/core
+step "NLU held-out evaluation" .venv/bin/python tests/nlu_evaluation.py
+step "integration tests" .venv/bin/pytest tests/integration -q
+
+echo
+[ ${#failed[@]} -eq 0 ] || printf 'failed step: %s\n' "${failed[@]}"
+echo "make test: ${passed} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
