@@ -19,3 +19,8 @@ test:
 # Re-pin every package (with hashes) after editing requirements.in.
 lock:
 	@scripts/setup.sh --lock
+
+# Bienvenue's configuration against Rasa's default, side by side (about 20 min): results/bench/bench.{json,png}.
+.PHONY: bench
+bench: setup
+	@scripts/setup-test-system.sh && .venv/bin/python -m bench.run

@@ -1,0 +1,481 @@
+"""`make bench`: Bienvenue's configuration against Rasa's default one, side by side on this machine.
+
+Same training data and domain for both; Rasa's default is the config.yml that `rasa init` writes (copied to
+bench/config.default.yml). Also measured: a floor (the payload "/greet", which skips NLU, on Bienvenue's
+server), and one Rasa instance against two behind nginx sharing PostgreSQL and Redis (production profile).
+Writes results/bench/bench.json and results/bench/bench.png, and prints the figures with their ratios.
+
+Figures, not a test: nothing fails on time. Other developers may share the machine: the load average is
+recorded at each phase so that a noisy run can be recognised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import datetime
+import fcntl
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+from bench import load, plot
+from tests import servers
+from tests.integration import stores
+
+REPO = servers.REPO
+OUT = REPO / "results" / "bench"
+CONFIGS = {"bienvenue": REPO / "config.yml", "default": REPO / "bench" / "config.default.yml"}
+HOLDOUT = REPO / "tests" / "nlu_holdout"
+TRAIN_LOCK = Path("/tmp/bienvenue-train.lock")
+# Concurrent conversations -> messages each: a fixed number of messages per level keeps the run bounded.
+LEVELS = {1: 60, 10: 15, 50: 5}
+SCALE_LEVELS = {10: 15, 50: 5}
+FLOOR_MESSAGE = "/greet"
+WARM_UP_MESSAGES = 5
+# The "one-line data change" for the cached retraining: one more NLU example, the most common edit.
+DATA_CHANGE = 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - bonjour depuis le banc d\'essai\n'
+# What the issue asks of Bienvenue against the default configuration (reported, never enforced).
+TARGETS = {
+    "throughput_x": ">= 2",
+    "p95_at_10_fraction": "<= 0.5",
+    "load_time_fraction": "<= 0.33",
+    "accuracy_delta": ">= 0",
+}
+SUBPROCESS_ENV = {"RASA_TELEMETRY_ENABLED": "false"}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def machine_info() -> dict:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    rasa_version = subprocess.run(
+        [str(servers.VENV_BIN / "python"), "-c", "import importlib.metadata as m; print(m.version('rasa'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_gb, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "rasa": rasa_version,
+        "load_average_at_start": load_average(),
+    }
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident memory now (VmRSS) and at its peak (VmHWM) of a process, in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mb": fields["VmRSS"], "peak_rss_mb": fields["VmHWM"]}
+
+
+@contextlib.contextmanager
+def training_lock() -> Iterator[None]:
+    """The machine-wide training lock (the same one as `flock /tmp/bienvenue-train.lock`)."""
+    with TRAIN_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def train(config: Path, data: Path, out: Path, name: str, cache: Path) -> float:
+    """Trains a model into out/<name>.tar.gz with its own cache directory; returns the training time."""
+    log_path = servers.LOG_DIR / f"bench-train-{name}.log"
+    servers.LOG_DIR.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(servers.VENV_BIN / "rasa"),
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(REPO / "domain.yml"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        name,
+    ]
+    with training_lock(), log_path.open("ab") as training_log:
+        log(f"training {name} (load average {load_average()})")
+        started = time.perf_counter()
+        subprocess.run(
+            command,
+            cwd=REPO,
+            stdout=training_log,
+            stderr=subprocess.STDOUT,
+            check=True,
+            env={**os.environ, **SUBPROCESS_ENV, "RASA_CACHE_DIRECTORY": str(cache)},
+        )
+        seconds = time.perf_counter() - started
+    log(f"trained {name} in {seconds:.1f} s")
+    return round(seconds, 1)
+
+
+def train_all(workspace: Path, models: Path) -> dict:
+    """Per configuration: a cold training (empty cache), then one after adding an NLU example (warm cache)."""
+    base = workspace / "data"
+    shutil.copytree(REPO / "data", base)
+    changed = workspace / "data-changed"
+    shutil.copytree(base, changed)
+    (changed / "bench_change.yml").write_text(DATA_CHANGE, encoding="utf-8")
+    timings = {}
+    for name, config in CONFIGS.items():
+        cache = workspace / f"cache-{name}"
+        timings[name] = {
+            "cold_s": train(config, base, models, name, cache),
+            "one_example_added_s": train(config, changed, workspace / "changed", f"{name}-changed", cache),
+        }
+    return timings
+
+
+def holdout_examples() -> list[tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(HOLDOUT), language="fr")
+    return [(example.get("text"), example.get("intent")) for example in data.intent_examples]
+
+
+def intent_accuracy(base_url: str, token: str, examples: list[tuple[str, str]]) -> dict:
+    """Accuracy on the held-out examples, counted like `rasa test nlu` (a fallback counts as the intent ranked
+    first below it), and the share answered with the right intent outright (a fallback counts as a miss)."""
+    as_rasa_test = outright = 0
+    for text, intent in examples:
+        reply = requests.post(
+            f"{base_url}/model/parse",
+            params={"token": token},
+            json={"text": text},
+            timeout=load.REQUEST_TIMEOUT_S,
+        )
+        reply.raise_for_status()
+        parsed = reply.json()
+        predicted = parsed["intent"]["name"]
+        outright += predicted == intent
+        if predicted == "nlu_fallback":
+            ranking = [
+                entry["name"] for entry in parsed.get("intent_ranking", []) if entry["name"] != predicted
+            ]
+            predicted = ranking[0] if ranking else predicted
+        as_rasa_test += predicted == intent
+    total = len(examples)
+    return {
+        "examples": total,
+        "accuracy": round(as_rasa_test / total, 4),
+        "accuracy_fallback_as_miss": round(outright / total, 4),
+    }
+
+
+def rasa_instance(name: str, model: Path, endpoints: Path, env: dict[str, str], token: str) -> servers.Server:
+    port = servers.free_port()
+    return servers.Server(
+        name=f"bench-{name}",
+        command=[
+            str(servers.VENV_BIN / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(REPO / "credentials.yml"),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--enable-api",
+            "--auth-token",
+            token,
+        ],
+        ready_url=f"http://127.0.0.1:{port}/",
+        env={**SUBPROCESS_ENV, **env},
+    )
+
+
+def run_levels(base_url: str, pool: list[str], levels: dict[int, int], prefix: str) -> dict:
+    results = {}
+    for concurrency, turns in levels.items():
+        before = load_average()
+        level = load.run_level(base_url, pool, concurrency, turns, f"{prefix}-c{concurrency}").summary()
+        level["load_average_before"] = before
+        results[str(concurrency)] = level
+        log(
+            f"{prefix} @{concurrency}: p50 {level['p50_ms']} ms, p95 {level['p95_ms']} ms, "
+            f"{level['throughput_msg_s']} msg/s, {level['errors']} errors"
+        )
+    return results
+
+
+def measure_config(
+    name: str, model: Path, action_url: str, workspace: Path, examples: list[tuple[str, str]], pool: list[str]
+) -> dict:
+    """Model load, memory, accuracy and latency of one configuration, on the default (SQLite) profile."""
+    token = secrets.token_hex(16)
+    env = {"ACTION_SERVER_URL": action_url, "BIENVENUE_TRACKER_DB": str(workspace / f"{name}.db")}
+    server = rasa_instance(name, model, REPO / "endpoints.yml", env, token)
+    log(f"starting the {name} server (load average {load_average()})")
+    started = time.perf_counter()
+    with servers.running(server):
+        figures: dict = {"load_s": round(time.perf_counter() - started, 1)}
+        assert server.process is not None
+        figures["memory_after_load"] = memory_mb(server.process.pid)
+        log(f"{name}: ready in {figures['load_s']} s, {figures['memory_after_load']['rss_mb']} MB")
+        base_url = server.ready_url.rstrip("/")
+        load.run_level(base_url, pool, 1, WARM_UP_MESSAGES, f"{name}-warm-up")
+        figures["holdout"] = intent_accuracy(base_url, token, examples)
+        log(f"{name}: held-out accuracy {figures['holdout']['accuracy']}")
+        figures["levels"] = run_levels(base_url, pool, LEVELS, name)
+        if name == "bienvenue":
+            figures["floor_levels"] = run_levels(base_url, [FLOOR_MESSAGE], LEVELS, "floor")
+        figures["memory_after_load_test"] = memory_mb(server.process.pid)
+    return figures
+
+
+def measure_scale(model: Path, action_url: str, pool: list[str]) -> dict:
+    """The same load through nginx to one instance, then to two, all sharing PostgreSQL and Redis."""
+    token = secrets.token_hex(16)
+    with stores.postgresql("bench-postgresql") as pg, stores.redis_server("bench-redis") as redis:
+        env = stores.production_env(pg, redis, action_url)
+        instances = [
+            rasa_instance(f"instance-{index}", model, REPO / "endpoints.production.yml", env, token)
+            for index in (1, 2)
+        ]
+        with contextlib.ExitStack() as stack:
+            log("starting two instances on PostgreSQL + Redis")
+            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool_executor:
+                # Loading both at once halves the wait; entering each context stops it at the end.
+                list(
+                    pool_executor.map(lambda server: stack.enter_context(servers.running(server)), instances)
+                )
+            upstreams = [instance.ready_url.removeprefix("http://").rstrip("/") for instance in instances]
+            results = {}
+            for setup, members in (("one_instance", upstreams[:1]), ("two_instances", upstreams)):
+                with stores.nginx(members, f"bench-nginx-{setup}") as proxy:
+                    load.run_level(proxy.ready_url, pool, 2, WARM_UP_MESSAGES, f"{setup}-warm-up")
+                    results[setup] = {"levels": run_levels(proxy.ready_url, pool, SCALE_LEVELS, setup)}
+            for setup_instance, instance in zip(("instance_1", "instance_2"), instances, strict=True):
+                assert instance.process is not None
+                results[f"memory_{setup_instance}"] = memory_mb(instance.process.pid)
+    return results
+
+
+def ratio(value: float, reference: float) -> float | None:
+    return round(value / reference, 2) if reference else None
+
+
+def compute_ratios(configs: dict, training: dict | None) -> dict:
+    """Bienvenue divided by the default configuration (accuracy: the difference)."""
+    ours, default = configs["bienvenue"], configs["default"]
+    ratios: dict = {
+        "throughput_x": {
+            c: ratio(ours["levels"][c]["throughput_msg_s"], default["levels"][c]["throughput_msg_s"])
+            for c in ours["levels"]
+        },
+        "p95_fraction": {
+            c: ratio(ours["levels"][c]["p95_ms"], default["levels"][c]["p95_ms"]) for c in ours["levels"]
+        },
+        "load_time_fraction": ratio(ours["load_s"], default["load_s"]),
+        "rss_fraction": ratio(
+            ours["memory_after_load_test"]["peak_rss_mb"], default["memory_after_load_test"]["peak_rss_mb"]
+        ),
+        "accuracy_delta": round(ours["holdout"]["accuracy"] - default["holdout"]["accuracy"], 4),
+    }
+    if training:
+        for kind in ("cold_s", "one_example_added_s"):
+            ratios[f"training_{kind.removesuffix('_s')}_fraction"] = ratio(
+                training["bienvenue"][kind], training["default"][kind]
+            )
+    return ratios
+
+
+def report(results: dict) -> str:
+    configs, ratios, training = results["configs"], results["ratios"], results["training"]
+    ours, default, floor = configs["bienvenue"], configs["default"], configs["bienvenue"]["floor_levels"]
+    rows: list[tuple[str, object, object, object, object]] = []
+    if training:
+        for kind, label in (
+            ("cold_s", "training, cold (s)"),
+            ("one_example_added_s", "training, +1 example (s)"),
+        ):
+            rows.append(
+                (
+                    label,
+                    training["bienvenue"][kind],
+                    training["default"][kind],
+                    "",
+                    ratios[f"training_{kind.removesuffix('_s')}_fraction"],
+                )
+            )
+    rows += [
+        (
+            "model load, to first answer (s)",
+            ours["load_s"],
+            default["load_s"],
+            "",
+            ratios["load_time_fraction"],
+        ),
+        (
+            "RSS after load (MB)",
+            ours["memory_after_load"]["rss_mb"],
+            default["memory_after_load"]["rss_mb"],
+            "",
+            "",
+        ),
+        (
+            "RSS peak under load (MB)",
+            ours["memory_after_load_test"]["peak_rss_mb"],
+            default["memory_after_load_test"]["peak_rss_mb"],
+            "",
+            ratios["rss_fraction"],
+        ),
+        (
+            "held-out intent accuracy",
+            ours["holdout"]["accuracy"],
+            default["holdout"]["accuracy"],
+            "",
+            f"{ratios['accuracy_delta']:+.3f}",
+        ),
+        (
+            "  same, fallback = miss",
+            ours["holdout"]["accuracy_fallback_as_miss"],
+            default["holdout"]["accuracy_fallback_as_miss"],
+            "",
+            "",
+        ),
+    ]
+    for c in ours["levels"]:
+        for key, label in (
+            ("p50_ms", "p50 (ms)"),
+            ("p95_ms", "p95 (ms)"),
+            ("p99_ms", "p99 (ms)"),
+            ("throughput_msg_s", "throughput (msg/s)"),
+        ):
+            kind = {"p95_ms": ratios["p95_fraction"][c], "throughput_msg_s": ratios["throughput_x"][c]}
+            rows.append(
+                (
+                    f"@{c} conversations, {label}",
+                    ours["levels"][c][key],
+                    default["levels"][c][key],
+                    floor[c][key],
+                    kind.get(key, ratio(ours["levels"][c][key], default["levels"][c][key])),
+                )
+            )
+    lines = [f"{'':34} {'bienvenue':>10} {'default':>10} {'floor':>10} {'bienv/def':>10}"]
+    lines += [f"{label:34} {a!s:>10} {b!s:>10} {c!s:>10} {r!s:>10}" for label, a, b, c, r in rows]
+    errors = sum(
+        level["errors"] for config in (ours["levels"], default["levels"], floor) for level in config.values()
+    )
+    lines.append(f"failed requests: {errors}")
+    top = max(ours["levels"], key=int)
+    lines.append("")
+    lines.append("Issue targets (information, not pass/fail):")
+    lines.append(
+        f"  throughput ×{ratios['throughput_x'][top]} at {top} conversations "
+        f"(target {TARGETS['throughput_x']})"
+    )
+    if "10" in ratios["p95_fraction"]:
+        lines.append(
+            f"  p95 at 10 conversations ×{ratios['p95_fraction']['10']} "
+            f"(target {TARGETS['p95_at_10_fraction']})"
+        )
+    lines.append(f"  model load ×{ratios['load_time_fraction']} (target {TARGETS['load_time_fraction']})")
+    lines.append(f"  accuracy {ratios['accuracy_delta']:+.3f} (target {TARGETS['accuracy_delta']})")
+    scale = results.get("scale")
+    if scale:
+        lines.append("")
+        lines.append("Behind nginx, PostgreSQL + Redis (Bienvenue's model):")
+        for c in scale["one_instance"]["levels"]:
+            one, two = scale["one_instance"]["levels"][c], scale["two_instances"]["levels"][c]
+            lines.append(
+                f"  @{c}: one instance {one['throughput_msg_s']} msg/s (p95 {one['p95_ms']} ms), "
+                f"two instances {two['throughput_msg_s']} msg/s (p95 {two['p95_ms']} ms): "
+                f"×{ratio(two['throughput_msg_s'], one['throughput_msg_s'])}, "
+                f"{one['errors'] + two['errors']} errors; spread {two['upstreams']}"
+            )
+    machine = results["machine"]
+    lines.append("")
+    lines.append(
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB, Rasa "
+        f"{machine['rasa']}; load average {machine['load_average_at_start']} at start, "
+        f"{machine['load_average_at_end']} at end; {results['duration_min']} min"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--skip-training",
+        type=Path,
+        metavar="DIR",
+        help="reuse bienvenue.tar.gz and default.tar.gz from DIR (e.g. results/bench/models) "
+        "instead of training; the training figures are then left out",
+    )
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    results: dict = {"date": datetime.datetime.now().isoformat(timespec="minutes"), "machine": machine_info()}
+    examples = holdout_examples()
+    # Real user messages, in a fixed shuffled order so that every run sends the same ones.
+    pool = [text for text, _ in examples]
+    random.Random(0).shuffle(pool)
+    with tempfile.TemporaryDirectory(prefix="bienvenue-bench-") as temporary:
+        workspace = Path(temporary)
+        if args.skip_training:
+            models, results["training"] = args.skip_training, None
+        else:
+            models = OUT / "models"
+            shutil.rmtree(models, ignore_errors=True)
+            results["training"] = train_all(workspace, models)
+        with servers.running(servers.action_server(name="bench-actions")) as actions:
+            action_url = actions.ready_url.replace("/health", "/webhook")
+            results["configs"] = {
+                name: measure_config(name, models / f"{name}.tar.gz", action_url, workspace, examples, pool)
+                for name in CONFIGS
+            }
+            results["scale"] = measure_scale(models / "bienvenue.tar.gz", action_url, pool)
+    results["ratios"] = compute_ratios(results["configs"], results["training"])
+    results["machine"]["load_average_at_end"] = load_average()
+    results["duration_min"] = round((time.monotonic() - started) / 60, 1)
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    plot.plot(results, OUT / "bench.png")
+    print()
+    print(report(results))
+    print(f"\nWritten: {OUT / 'bench.json'}, {OUT / 'bench.png'}")
+
+
+if __name__ == "__main__":
+    main()

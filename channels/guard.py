@@ -1,0 +1,258 @@
+"""The layer every Bienvenue channel puts between its users and the bot.
+
+- Refuses, with a French answer and without calling the bot, empty messages and messages longer than
+  BIENVENUE_MAX_MESSAGE_CHARS.
+- Cleans the text the bot sees: control characters removed, whitespace collapsed, and the characters that
+  make HTML tags or Markdown links (``< > [ ]``) replaced, so that no user text can come back as markup
+  through a slot, an entity or an action (bot messages are Markdown: Mattermost and the web page render them).
+- Never a silent turn: when the bot sent nothing for a message (the action server is down, the turn failed or
+  took more than BIENVENUE_REPLY_TIMEOUT_S), the user gets a short apology.
+- When the tracker store fails during a turn, the turn's answers are replaced by a clear error: Rasa would
+  otherwise answer from an empty conversation and keep it only in memory, silently losing it.
+
+A channel builds ``Limits.from_env()`` once, validates the sender with ``check_sender_id`` and hands every
+message to ``handle_message`` with its output channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS_ENV = "BIENVENUE_MAX_MESSAGE_CHARS"
+DEFAULT_MAX_MESSAGE_CHARS = 2000
+REPLY_TIMEOUT_ENV = "BIENVENUE_REPLY_TIMEOUT_S"
+# Far above a normal turn (well under a second), far below Rasa's 5-minute wait for the action server.
+DEFAULT_REPLY_TIMEOUT_S = 30.0
+MAX_SENDER_ID_CHARS = 128
+
+EMPTY_MESSAGE_ANSWER = (
+    "Votre message est vide. Posez-moi une question sur beta.gouv.fr, par exemple : "
+    "« Qu'est-ce qu'une startup d'État ? »"
+)
+TOO_LONG_ANSWER = (
+    "Votre message est trop long : je lis les messages de {limit} caractères au plus. "
+    "Posez votre question en une ou deux phrases, je vous répondrai plus facilement."
+)
+NO_REPLY_APOLOGY = (
+    "Désolé, je ne peux pas répondre à cette question pour le moment : un de mes services est "
+    "momentanément indisponible. Réessayez dans quelques minutes ou posez une autre question."
+)
+STORE_DOWN_ANSWER = (
+    "Désolé, un incident technique m'empêche d'enregistrer notre conversation : votre message n'a pas été "
+    "pris en compte. Réessayez dans quelques minutes."
+)
+INVALID_SENDER_ANSWER = (
+    "L'identifiant de conversation (« sender ») doit être un texte non vide de "
+    f"{MAX_SENDER_ID_CHARS} caractères au plus, sans caractère de contrôle."
+)
+
+# Markup characters and their harmless look-alikes: "<b>" becomes "‹b›", "[x](y)" becomes "(x)(y)".
+_MARKUP = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")"})
+# Bidirectional embeddings, overrides and isolates only reorder what is displayed: text spoofing, no meaning.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Rasa's logger for tracker store failures (FailSafeTrackerStore logs them there, then carries on).
+TRACKER_STORE_LOGGER = "rasa.core.tracker_store"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    reply_timeout_s: float = DEFAULT_REPLY_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Limits:
+        """Read once, at channel start-up: a bad value stops the server with a clear error."""
+        return cls(
+            max_message_chars=int(_positive(environ, MAX_MESSAGE_CHARS_ENV, DEFAULT_MAX_MESSAGE_CHARS, int)),
+            reply_timeout_s=_positive(environ, REPLY_TIMEOUT_ENV, DEFAULT_REPLY_TIMEOUT_S, float),
+        )
+
+
+def _positive(environ: Mapping[str, str], name: str, default: float, kind: type[int] | type[float]) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def clean_text(text: str) -> str:
+    """The text the bot sees: NFC, no control/surrogate/bidi characters, single spaces, markup neutralised."""
+    kept = []
+    for char in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(char)
+        if char.isspace():
+            kept.append(" ")
+        elif category not in ("Cc", "Cs") and char not in _BIDI_CONTROLS:
+            kept.append(char)
+    return " ".join("".join(kept).split()).translate(_MARKUP)
+
+
+@dataclass(frozen=True)
+class CheckedMessage:
+    text: str
+    refusal: str | None = None  # the answer to send instead of calling the bot
+
+
+def check_message(text: str, max_chars: int) -> CheckedMessage:
+    cleaned = clean_text(text)
+    if not cleaned:
+        return CheckedMessage(cleaned, EMPTY_MESSAGE_ANSWER)
+    if len(cleaned) > max_chars:
+        return CheckedMessage(cleaned, TOO_LONG_ANSWER.format(limit=_french_number(max_chars)))
+    return CheckedMessage(cleaned)
+
+
+def _french_number(number: int) -> str:
+    return f"{number:,}".replace(",", "\u202f")  # French groups digits with a narrow no-break space
+
+
+def check_sender_id(sender_id: object) -> str | None:
+    """The French error to return for an unusable sender id, or None when it is fine."""
+    if (
+        not isinstance(sender_id, str)
+        or not sender_id.strip()
+        or len(sender_id) > MAX_SENDER_ID_CHARS
+        or any(unicodedata.category(char) in ("Cc", "Cs") for char in sender_id)
+    ):
+        return INVALID_SENDER_ANSWER
+    return None
+
+
+class Outcome(Enum):
+    ANSWERED = "answered"
+    REFUSED = "refused"  # empty or too long: the bot was not called
+    APOLOGIZED = "apologized"  # the bot sent nothing (failure, timeout)
+    STORE_DOWN = "store_down"  # the tracker store failed: the message was not recorded
+
+
+@dataclass
+class _Turn:
+    replied: bool = False
+    store_failed: bool = False
+    # Set once the turn is settled: after a timeout, later bot messages would come out of turn.
+    closed: bool = False
+
+
+_current_turn: ContextVar[_Turn | None] = ContextVar("bienvenue_turn", default=None)
+
+
+class _StoreFailureWatch(logging.Handler):
+    """Marks the turn being handled in this context when the tracker store reports an error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        turn = _current_turn.get()
+        if turn is not None:
+            turn.store_failed = True
+
+
+def watch_tracker_store_errors() -> None:
+    store_logger = logging.getLogger(TRACKER_STORE_LOGGER)
+    if not any(isinstance(handler, _StoreFailureWatch) for handler in store_logger.handlers):
+        store_logger.addHandler(_StoreFailureWatch(level=logging.ERROR))
+
+
+watch_tracker_store_errors()
+
+
+class _WatchedOutputChannel(OutputChannel):
+    """Forwards the bot's messages to the channel's output, noting that the bot replied."""
+
+    def __init__(self, inner: OutputChannel, turn: _Turn) -> None:
+        self._inner = inner
+        self._turn = turn
+
+    def name(self) -> str:  # type: ignore[override]  # Rasa picks channel-specific responses by this name
+        return self._inner.name()
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(self._inner, attribute)
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if self._turn.closed:
+            logger.info("Dropped a bot message that came after its turn's timeout (sender %r).", recipient_id)
+            return
+        if self._turn.store_failed:
+            return  # answers computed without the conversation the store failed to give: replaced by an error
+        self._turn.replied = True
+        await self._inner.send_response(recipient_id, message)
+
+
+async def handle_message(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    text: str,
+    output_channel: OutputChannel,
+    sender_id: str,
+    input_channel: str,
+    limits: Limits,
+    metadata: dict[str, Any] | None = None,
+    message_id: str | None = None,
+) -> Outcome:
+    """Hands one user message to the bot; every outcome sends the user at least one message."""
+    checked = check_message(text, limits.max_message_chars)
+    if checked.refusal is not None:
+        await output_channel.send_text_message(sender_id, checked.refusal)
+        return Outcome.REFUSED
+
+    turn = _Turn()
+    message = UserMessage(
+        checked.text,
+        _WatchedOutputChannel(output_channel, turn),
+        sender_id,
+        input_channel=input_channel,
+        metadata=metadata,
+        message_id=message_id,
+    )
+    context_token = _current_turn.set(turn)
+    try:
+        # A task of its own (which inherits `turn` through the context) so that a timeout or a client who
+        # leaves does not cancel the turn half-way: it still ends and is recorded.
+        task = asyncio.ensure_future(on_new_message(message))
+    finally:
+        _current_turn.reset(context_token)
+    task.add_done_callback(functools.partial(_log_failure, sender_id))
+    try:
+        await asyncio.wait_for(asyncio.shield(task), limits.reply_timeout_s)
+    except asyncio.TimeoutError:
+        logger.error(
+            "No answer for sender %r after %s s; the turn goes on in the background.",
+            sender_id,
+            limits.reply_timeout_s,
+        )
+    except Exception:
+        pass  # logged by _log_failure, even when the turn fails after its timeout
+    turn.closed = True
+
+    if turn.store_failed:
+        logger.error("Tracker store unavailable: the message of sender %r was not recorded.", sender_id)
+        await output_channel.send_text_message(sender_id, STORE_DOWN_ANSWER)
+        return Outcome.STORE_DOWN
+    if not turn.replied:
+        await output_channel.send_text_message(sender_id, NO_REPLY_APOLOGY)
+        return Outcome.APOLOGIZED
+    return Outcome.ANSWERED
+
+
+def _log_failure(sender_id: str, task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("Handling a message of sender %r failed.", sender_id, exc_info=task.exception())

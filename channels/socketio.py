@@ -1,0 +1,62 @@
+"""Rasa's socket.io channel, made safe for Bienvenue's web page.
+
+Two differences with Rasa 3.6.21's SocketIOInput:
+- ``session_request`` awaits ``sio.enter_room`` when it is a coroutine (python-socketio >= 5.10). Rasa calls
+  it without ``await``: with ``session_persistence`` the socket never joins its session's room and every
+  bot reply is silently lost.
+- the socket.io server accepts only the web page's origin(s), read from BIENVENUE_WEB_ORIGIN, where Rasa
+  disables the origin check and lets a page of any site open a socket.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint
+from socketio import AsyncServer
+
+ORIGIN_ENV = "BIENVENUE_WEB_ORIGIN"
+# The origin of `make run`'s page when BIENVENUE_WEB_ORIGIN is not set.
+DEFAULT_ORIGIN = "http://localhost:8080"
+
+
+def allowed_origins(setting: str | None) -> list[str]:
+    """The origins listed in a comma- or space-separated setting, or the default page's origin."""
+    origins = [origin.rstrip("/") for origin in re.split(r"[,\s]+", setting or "") if origin]
+    return origins or [DEFAULT_ORIGIN]
+
+
+async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None = None) -> None:
+    """Puts a socket in a room, whether this python-socketio's enter_room is synchronous or a coroutine."""
+    joined = sio.enter_room(sid, room, namespace=namespace)
+    if inspect.isawaitable(joined):
+        await joined
+
+
+class BienvenueSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel with an awaited room join and an origin allow-list."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        sio = cast(AsyncServer, self.sio)  # created by SocketIOInput.blueprint
+        # Rasa passes [], which engine.io reads as "no origin check at all".
+        sio.eio.cors_allowed_origins = allowed_origins(os.environ.get(ORIGIN_ENV))
+        # Registering the event again replaces Rasa's handler.
+        sio.on("session_request", namespace=self.namespace)(self.session_request)
+        return blueprint
+
+    async def session_request(self, sid: str, data: Any) -> None:
+        """Confirms the session id the client asked for (a new one if none) and joins its room."""
+        sio = cast(AsyncServer, self.sio)
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        session_id = session_id or uuid.uuid4().hex
+        if self.session_persistence:
+            await join_room(sio, sid, session_id, self.namespace)
+        await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)

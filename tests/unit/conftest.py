@@ -1,0 +1,57 @@
+"""Fixtures for the custom action tests: trackers built with Tracker.from_dict, and a runner that
+returns the action's events with the responses it dispatched."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import action_find_incubator, action_search_fallback
+from actions.content import CONTENT_DIR_ENV, Content, get_content
+from tests.unit.trackers import Sent
+
+# Keys every dispatched message has; anything else is a template variable the action filled.
+_MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment"}
+
+
+@pytest.fixture(autouse=True)
+def repo_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test reads the repository's content/, whatever the environment says."""
+    monkeypatch.delenv(CONTENT_DIR_ENV, raising=False)
+
+
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """For a test that loads other content: nothing cached before it, nothing of it left after."""
+    caches = (get_content, action_find_incubator.alias_index, action_search_fallback.search_index)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+
+
+@pytest.fixture
+def content() -> Content:
+    return get_content()
+
+
+@pytest.fixture
+def run_action() -> Callable[[Action, Tracker], tuple[list[dict[str, Any]], Sent]]:
+    """Run an action; return its events and, per message, the response name, buttons and variables."""
+
+    def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], Sent]:
+        dispatcher = CollectingDispatcher()
+        events = action.run(dispatcher, tracker, {})
+        sent = []
+        for message in dispatcher.messages:
+            summary = {"response": message["response"]}
+            if message["buttons"]:
+                summary["buttons"] = message["buttons"]
+            summary.update({k: v for k, v in message.items() if k not in _MESSAGE_KEYS})
+            sent.append(summary)
+        return events, sent
+
+    return run

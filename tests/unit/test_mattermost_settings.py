@@ -1,0 +1,104 @@
+"""The Mattermost channel reads its configuration from the environment only, and starts without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from rasa.core.run import create_http_input_channels
+
+from channels.mattermost import (
+    ENV_BOT_TOKEN,
+    ENV_BOT_USER_ID,
+    ENV_BUTTON_SECRET,
+    ENV_CALLBACK_URL,
+    ENV_SLASH_TOKENS,
+    ENV_URL,
+    ENV_WEBHOOK_TOKENS,
+    MattermostInput,
+    Settings,
+    api_base_url,
+    derive_button_secret,
+    split_tokens,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+COMPLETE = {
+    ENV_URL: "https://chat.exemple.fr/api/v4",
+    ENV_BOT_TOKEN: "bot-token",
+    ENV_WEBHOOK_TOKENS: "hook-a, hook-b",
+}
+
+
+def test_a_complete_environment_configures_the_channel() -> None:
+    settings = Settings.from_env(COMPLETE)
+    assert settings.configured
+    assert settings.api_url == "https://chat.exemple.fr/api/v4"
+    assert settings.webhook_tokens == ("hook-a", "hook-b")
+    assert settings.slash_tokens == ()
+
+
+@pytest.mark.parametrize("missing", [ENV_URL, ENV_BOT_TOKEN, ENV_WEBHOOK_TOKENS])
+def test_each_missing_variable_is_named_in_the_problems(missing: str) -> None:
+    environ = {name: value for name, value in COMPLETE.items() if name != missing}
+    settings = Settings.from_env(environ)
+    assert not settings.configured
+    assert any(missing in problem for problem in settings.problems)
+
+
+def test_slash_tokens_alone_are_enough() -> None:
+    environ = {ENV_URL: COMPLETE[ENV_URL], ENV_BOT_TOKEN: "t", ENV_SLASH_TOKENS: "slash"}
+    assert Settings.from_env(environ).configured
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(ENV_BOT_USER_ID, "not-an-id"), (ENV_CALLBACK_URL, "ftp://x"), (ENV_URL, "chat.fr")]
+)
+def test_invalid_values_are_problems(name: str, value: str) -> None:
+    settings = Settings.from_env({**COMPLETE, name: value})
+    assert any(name in problem for problem in settings.problems)
+
+
+def test_empty_token_entries_are_dropped_so_that_no_token_matches_an_absent_one() -> None:
+    assert split_tokens(" a ,, ,b,") == ("a", "b")
+    assert split_tokens("") == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://chat.fr", "https://chat.fr/api/v4"),
+        ("https://chat.fr/", "https://chat.fr/api/v4"),
+        ("https://chat.fr/api/v4/", "https://chat.fr/api/v4"),
+        ("http://127.0.0.1:8065/mm/api/v4", "http://127.0.0.1:8065/mm/api/v4"),
+        ("", ""),
+        ("javascript:alert(1)", ""),
+    ],
+)
+def test_api_base_url(raw: str, expected: str) -> None:
+    assert api_base_url(raw) == expected
+
+
+def test_button_secret_defaults_to_a_key_derived_from_the_bot_token() -> None:
+    derived = Settings.from_env(COMPLETE).button_secret
+    assert derived == derive_button_secret("bot-token")
+    assert derived != derive_button_secret("another-token")
+    assert b"bot-token" not in derived
+    assert Settings.from_env({**COMPLETE, ENV_BUTTON_SECRET: "s3cret"}).button_secret == b"s3cret"
+
+
+def test_the_project_credentials_load_the_channel_even_unconfigured() -> None:
+    with mock.patch.dict("os.environ", {}, clear=True):
+        channels = create_http_input_channels(None, str(REPO / "credentials.yml"))
+    mattermost = [channel for channel in channels if isinstance(channel, MattermostInput)]
+    assert len(mattermost) == 1
+    assert mattermost[0].name() == "mattermost"
+    assert not mattermost[0].settings.configured
+
+
+def test_credentials_keys_are_ignored_in_favour_of_the_environment() -> None:
+    with mock.patch.dict("os.environ", COMPLETE, clear=True):
+        channel = MattermostInput.from_credentials({"url": "https://elsewhere", "token": "in-the-file"})
+    assert isinstance(channel, MattermostInput)
+    assert channel.settings.bot_token == "bot-token"

@@ -1,0 +1,111 @@
+"""The socket.io channel joins the session's room whatever python-socketio's enter_room is, and only
+accepts the web page's origin."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from rasa.core.run import create_http_input_channels
+
+from channels import socketio as channel_module
+from channels.socketio import BienvenueSocketIOInput, allowed_origins, join_room
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class CoroutineRooms:
+    """enter_room as python-socketio >= 5.10 has it: a coroutine, that does nothing unless awaited."""
+
+    def __init__(self) -> None:
+        self.rooms: list[tuple[str, str]] = []
+
+    async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self.rooms.append((sid, room))
+
+
+class PlainRooms:
+    """enter_room as python-socketio 5.9 has it: a plain function."""
+
+    def __init__(self) -> None:
+        self.rooms: list[tuple[str, str]] = []
+
+    def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self.rooms.append((sid, room))
+
+
+@pytest.mark.parametrize("server", [CoroutineRooms(), PlainRooms()], ids=["coroutine", "function"])
+def test_join_room_enters_the_room_either_way(server: CoroutineRooms | PlainRooms) -> None:
+    asyncio.run(join_room(server, "socket-1", "session-a"))  # type: ignore[arg-type]
+    assert server.rooms == [("socket-1", "session-a")]
+
+
+def make_channel(session_persistence: bool = True) -> BienvenueSocketIOInput:
+    channel = BienvenueSocketIOInput(session_persistence=session_persistence)
+    channel.blueprint(mock.AsyncMock())
+    return channel
+
+
+def request_session(channel: BienvenueSocketIOInput, data: object) -> tuple[mock.AsyncMock, mock.AsyncMock]:
+    """Sends session_request through the handler the socket.io server dispatches to, with a coroutine
+    enter_room; returns the enter_room and emit mocks."""
+    handler = channel.sio.handlers["/"]["session_request"]
+    with (
+        mock.patch.object(channel.sio, "enter_room", mock.AsyncMock()) as enter_room,
+        mock.patch.object(channel.sio, "emit", mock.AsyncMock()) as emit,
+    ):
+        asyncio.run(handler("socket-1", data))
+    return enter_room, emit
+
+
+def test_session_request_awaits_a_coroutine_enter_room() -> None:
+    enter_room, emit = request_session(make_channel(), {"session_id": "abc123"})
+    enter_room.assert_awaited_once_with("socket-1", "abc123", namespace=None)
+    emit.assert_awaited_once_with("session_confirm", "abc123", room="socket-1", namespace=None)
+
+
+@pytest.mark.parametrize("data", [None, {}, {"session_id": None}, {"session_id": ""}, "not a dict"])
+def test_session_request_without_id_gets_a_new_one(data: object) -> None:
+    enter_room, emit = request_session(make_channel(), data)
+    new_id = emit.await_args.args[1]
+    assert len(new_id) == 32
+    enter_room.assert_awaited_once_with("socket-1", new_id, namespace=None)
+
+
+def test_session_request_without_persistence_joins_no_room() -> None:
+    enter_room, emit = request_session(make_channel(session_persistence=False), {"session_id": "abc123"})
+    enter_room.assert_not_called()
+    emit.assert_awaited_once()
+
+
+def test_socket_server_only_accepts_the_configured_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(channel_module.ORIGIN_ENV, "https://bienvenue.example.gouv.fr")
+    assert make_channel().sio.eio.cors_allowed_origins == ["https://bienvenue.example.gouv.fr"]
+
+
+def test_socket_server_defaults_to_the_local_page_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(channel_module.ORIGIN_ENV, raising=False)
+    assert make_channel().sio.eio.cors_allowed_origins == ["http://localhost:8080"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "origins"),
+    [
+        ("http://localhost:8080", ["http://localhost:8080"]),
+        ("https://a.gouv.fr/, http://localhost:8080", ["https://a.gouv.fr", "http://localhost:8080"]),
+        ("https://a.gouv.fr http://127.0.0.1:8080", ["https://a.gouv.fr", "http://127.0.0.1:8080"]),
+        ("", ["http://localhost:8080"]),
+        (None, ["http://localhost:8080"]),
+    ],
+)
+def test_allowed_origins_reads_a_list(setting: str | None, origins: list[str]) -> None:
+    assert allowed_origins(setting) == origins
+
+
+def test_credentials_use_the_guarded_channel_with_session_persistence() -> None:
+    channels = create_http_input_channels(None, str(REPO / "credentials.yml"))
+    socket_channels = [c for c in channels if isinstance(c, BienvenueSocketIOInput)]
+    assert len(socket_channels) == 1
+    assert socket_channels[0].session_persistence
