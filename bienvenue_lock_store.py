@@ -53,7 +53,7 @@ class AtomicRedisLockStore(RedisLockStore):
                     return result
                 except redis.WatchError:
                     continue
-        raise LockError(f"Lock of conversation '{conversation_id}' kept changing: gave up after {MAX_ATTEMPTS}.")
+        raise LockError(f"The lock of conversation '{conversation_id}' kept changing: gave up.")
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         def issue(lock: TicketLock | None) -> tuple[int, TicketLock]:

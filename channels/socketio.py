@@ -4,8 +4,9 @@ Two differences with Rasa 3.6.21's SocketIOInput:
 - ``session_request`` awaits ``sio.enter_room`` when it is a coroutine (python-socketio >= 5.10). Rasa calls
   it without ``await``: with ``session_persistence`` the socket never joins its session's room and every
   bot reply is silently lost.
-- the socket.io server accepts only the web page's origin(s), read from BIENVENUE_WEB_ORIGIN, where Rasa
-  disables the origin check and lets a page of any site open a socket.
+- a socket from a page of another site is refused: only the web page's origin(s), read from
+  BIENVENUE_WEB_ORIGIN, may connect. Rasa turns engine.io's origin check off and leaves CORS to Sanic
+  (`rasa run --cors`), whose headers only bind browsers on HTTP, not on WebSocket.
 """
 
 from __future__ import annotations
@@ -41,14 +42,23 @@ async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None
 
 
 class BienvenueSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel with an awaited room join and an origin allow-list."""
+    """Rasa's socket.io channel with an origin allow-list and an awaited room join."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = cast(AsyncServer, self.sio)  # created by SocketIOInput.blueprint
-        # Rasa passes [], which engine.io reads as "no origin check at all".
-        sio.eio.cors_allowed_origins = allowed_origins(os.environ.get(ORIGIN_ENV))
-        # Registering the event again replaces Rasa's handler.
+        origins = allowed_origins(os.environ.get(ORIGIN_ENV))
+        rasa_connect = sio.handlers[self.namespace or "/"]["connect"]
+
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            # Clients outside a browser send no Origin; browsers always do on WebSocket and on polling POSTs.
+            origin = environ.get("HTTP_ORIGIN")
+            if origin is not None and origin.rstrip("/") not in origins:
+                return False
+            return await rasa_connect(sid, environ, auth)
+
+        # Registering an event again replaces Rasa's handler.
+        sio.on("connect", namespace=self.namespace)(connect)
         sio.on("session_request", namespace=self.namespace)(self.session_request)
         return blueprint
 

@@ -1,5 +1,5 @@
 """The socket.io channel joins the session's room whatever python-socketio's enter_room is, and only
-accepts the web page's origin."""
+lets the web page's origin connect."""
 
 from __future__ import annotations
 
@@ -80,14 +80,41 @@ def test_session_request_without_persistence_joins_no_room() -> None:
     emit.assert_awaited_once()
 
 
-def test_socket_server_only_accepts_the_configured_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+def connect(channel: BienvenueSocketIOInput, origin: str | None) -> bool:
+    environ = {} if origin is None else {"HTTP_ORIGIN": origin}
+    return asyncio.run(channel.sio.handlers["/"]["connect"]("socket-1", environ, None))
+
+
+def test_socket_from_the_configured_origin_connects(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(channel_module.ORIGIN_ENV, "https://bienvenue.example.gouv.fr")
-    assert make_channel().sio.eio.cors_allowed_origins == ["https://bienvenue.example.gouv.fr"]
+    assert connect(make_channel(), "https://bienvenue.example.gouv.fr") is True
 
 
-def test_socket_server_defaults_to_the_local_page_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "origin", ["https://pirate.example.org", "http://bienvenue.example.gouv.fr", "null", ""]
+)
+def test_socket_from_another_origin_is_refused(monkeypatch: pytest.MonkeyPatch, origin: str) -> None:
+    monkeypatch.setenv(channel_module.ORIGIN_ENV, "https://bienvenue.example.gouv.fr")
+    assert connect(make_channel(), origin) is False
+
+
+def test_socket_origin_defaults_to_the_local_page(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(channel_module.ORIGIN_ENV, raising=False)
-    assert make_channel().sio.eio.cors_allowed_origins == ["http://localhost:8080"]
+    channel = make_channel()
+    assert connect(channel, "http://localhost:8080") is True
+    assert connect(channel, "http://localhost:9999") is False
+
+
+def test_client_without_origin_connects() -> None:
+    """Python clients and curl are no browsers: CORS does not concern them."""
+    assert connect(make_channel(), None) is True
+
+
+def test_origin_check_keeps_rasa_token_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(channel_module.ORIGIN_ENV, "https://bienvenue.example.gouv.fr")
+    channel = BienvenueSocketIOInput(jwt_key="secret")
+    channel.blueprint(mock.AsyncMock())
+    assert connect(channel, "https://bienvenue.example.gouv.fr") is False
 
 
 @pytest.mark.parametrize(

@@ -67,13 +67,13 @@ def test_socket_from_another_site_is_refused(web_stack: WebStack, transport: str
         asyncio.run(converse(web_stack, uuid.uuid4().hex, "bonjour", FOREIGN_ORIGIN, [transport]))
 
 
-def test_socket_handshake_checks_the_origin(web_stack: WebStack) -> None:
+def test_socket_polling_answers_only_the_page_origin_cors(web_stack: WebStack) -> None:
     url = f"{web_stack.rasa_url}/socket.io/?EIO=4&transport=polling"
     allowed = requests.get(url, headers={"Origin": web_stack.origin}, timeout=30)
     assert allowed.status_code == 200
+    # Exactly one value: browsers reject a response that allows the origin twice.
     assert allowed.headers["Access-Control-Allow-Origin"] == web_stack.origin
     foreign = requests.get(url, headers={"Origin": FOREIGN_ORIGIN}, timeout=30)
-    assert foreign.status_code == 400
     assert "Access-Control-Allow-Origin" not in foreign.headers
 
 

@@ -1,0 +1,90 @@
+"""unanswered-check: what the current model answers to each question of an NLU YAML file (by default the
+exported unanswered questions), compared with the intent it was labelled with, if any."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reports.conversations import NLU_FALLBACK, OUT_OF_SCOPE
+from reports.unanswered import TO_LABEL
+
+Parser = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Check:
+    question: str
+    label: str | None  # the intent written in the file; None while the question is still to label
+    predicted: str
+    confidence: float
+    best_topic: tuple[str, float] | None  # the topic the model ranks first, even below the fallback threshold
+
+    @property
+    def understood(self) -> bool:
+        return self.predicted not in (NLU_FALLBACK, OUT_OF_SCOPE)
+
+
+def check_questions(
+    pairs: Sequence[tuple[str, str]], parse: Parser, topic_ids: Collection[str]
+) -> list[Check]:
+    """Parse each (intent, question) pair's question with the model."""
+    checks = []
+    for intent, question in pairs:
+        result = parse(question)
+        intent_data = result.get("intent") or {}
+        ranking = [(entry["name"], entry["confidence"]) for entry in result.get("intent_ranking") or ()]
+        checks.append(
+            Check(
+                question=question,
+                label=None if intent == TO_LABEL else intent,
+                predicted=intent_data.get("name") or NLU_FALLBACK,
+                confidence=round(float(intent_data.get("confidence") or 0.0), 2),
+                best_topic=next(((n, round(float(c), 2)) for n, c in ranking if n in topic_ids), None),
+            )
+        )
+    return checks
+
+
+def describe(checks: Sequence[Check]) -> str:
+    """One line per question, then a summary, in French for the content team."""
+    lines = []
+    for check in checks:
+        if check.label is not None:
+            status = "OK       " if check.predicted == check.label else "DIFFÉRENT"
+        else:
+            status = "compris  " if check.understood else "secours  "
+        answer = f"{check.predicted} ({check.confidence:.2f})"
+        if not check.understood and check.best_topic:
+            answer += f", meilleur sujet {check.best_topic[0]} ({check.best_topic[1]:.2f})"
+        label = f" ; étiquette : {check.label}" if check.label else ""
+        lines.append(f"{status} {check.question}\n          modèle : {answer}{label}")
+    understood = sum(check.understood for check in checks)
+    labelled = [check for check in checks if check.label is not None]
+    agree = sum(check.predicted == check.label for check in labelled)
+    lines.append(
+        f"\n{len(checks)} questions : {understood} comprises par le modèle actuel, "
+        f"{len(checks) - understood} toujours en secours ou hors sujet."
+    )
+    if labelled:
+        lines.append(f"{len(labelled)} étiquetées, dont {agree} que le modèle attribue à leur étiquette.")
+    return "\n".join(lines)
+
+
+def latest_model(models_dir: Path) -> Path:
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime)
+    if not models:
+        raise FileNotFoundError(f"aucun modèle dans {models_dir}/ : lancez `make train`")
+    return models[-1]
+
+
+def model_parser(model: Path) -> Parser:
+    """The model's NLU, loaded once (about a minute); each call parses one message."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    loop = asyncio.new_event_loop()
+    return lambda text: loop.run_until_complete(agent.parse_message(text))

@@ -1,0 +1,119 @@
+"""Stored events -> conversations and turns (a user message and what the assistant did about it).
+
+A conversation is one Rasa conversation session: the messages of one sender without a pause longer than the
+domain's session_expiration_time. Rasa marks each new session with a `session_started` event, followed by
+the slots carried over from the previous session: those are restored values, not new answers or feedback,
+so only the slots set between a user message and the next `action_listen` count for that message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reports.store import StoredEvent
+
+NLU_FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+CORE_FALLBACK_ACTION = "action_default_fallback"
+FEEDBACK_VALUES = ("positive", "negative")
+
+Outcome = Literal["answered", "fallback", "out_of_scope"]
+
+
+@dataclass
+class Turn:
+    timestamp: float
+    text: str
+    intent: str | None
+    channel: str | None
+    # The intents the model ranked for this message, best first: what it would have answered.
+    ranking: tuple[tuple[str, float], ...]
+    actions: list[str] = field(default_factory=list)
+    topic: str | None = None  # the topic answered: the `topic` slot set after this message
+    feedback: str | None = None  # "positive" or "negative"
+    feedback_topic: str | None = None  # the topic the feedback is about: the topic slot at that time
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.intent == OUT_OF_SCOPE:
+            return "out_of_scope"
+        if self.intent == NLU_FALLBACK or CORE_FALLBACK_ACTION in self.actions:
+            return "fallback"
+        return "answered"
+
+    @property
+    def is_button(self) -> bool:
+        """A button click: the message is its payload ("/ask_team_roles"), not typed text."""
+        return self.text.startswith("/")
+
+
+@dataclass
+class Conversation:
+    sender_id: str
+    started: float
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def channel(self) -> str | None:
+        return self.turns[0].channel if self.turns else None
+
+
+def _turn(event: StoredEvent) -> Turn:
+    data = event.data
+    parse_data: dict[str, Any] = data.get("parse_data") or {}
+    ranking = tuple(
+        (entry["name"], float(entry.get("confidence") or 0.0))
+        for entry in parse_data.get("intent_ranking") or ()
+        if entry.get("name")
+    )
+    return Turn(
+        timestamp=event.timestamp,
+        text=data.get("text") or "",
+        intent=(parse_data.get("intent") or {}).get("name"),
+        channel=data.get("input_channel"),
+        ranking=ranking,
+    )
+
+
+def conversations(events: Iterable[StoredEvent]) -> list[Conversation]:
+    """The conversations with at least one user message, from events grouped by sender in stored order."""
+    result: list[Conversation] = []
+    sender: str | None = None
+    current: Conversation | None = None
+    turn: Turn | None = None  # the turn in progress, until the next action_listen
+    topic: str | None = None  # the topic slot's value, followed through the events
+
+    def close() -> None:
+        if current is not None and current.turns:
+            result.append(current)
+
+    for event in events:
+        if event.sender_id != sender:
+            close()
+            sender, current, turn, topic = event.sender_id, None, None, None
+        kind = event.type_name
+        if kind in ("session_started", "restart"):
+            close()
+            current, turn, topic = Conversation(event.sender_id, event.timestamp), None, None
+        elif kind == "user":
+            if current is None:  # stored without a session start
+                current = Conversation(event.sender_id, event.timestamp)
+            turn = _turn(event)
+            current.turns.append(turn)
+        elif kind == "action":
+            if turn is not None and event.data.get("name") == "action_listen":
+                turn = None
+            elif turn is not None:
+                turn.actions.append(event.data.get("name") or "")
+        elif kind == "slot":
+            name, value = event.data.get("name"), event.data.get("value")
+            if name == "topic":
+                topic = value
+                if turn is not None and value:
+                    turn.topic = value
+            elif name == "feedback" and turn is not None and value in FEEDBACK_VALUES:
+                turn.feedback, turn.feedback_topic = value, topic
+    close()
+    return result

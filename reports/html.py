@@ -1,0 +1,258 @@
+"""The report as one self-contained HTML page: inline style, plots embedded as base64 PNG, no external
+resource (it opens offline, from a file or an e-mail attachment)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Sequence
+from html import escape
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to PNG only
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+
+BLUE, RED, GREEN, GREY = "#000091", "#e1000f", "#18753c", "#929292"
+
+STYLE = """
+body { font-family: Marianne, Arial, sans-serif; color: #161616; max-width: 960px; margin: 2rem auto;
+       padding: 0 1rem; line-height: 1.5; }
+h1 { color: #000091; } h2 { border-bottom: 2px solid #000091; padding-bottom: .2rem; margin-top: 2.5rem; }
+.cards { display: flex; flex-wrap: wrap; gap: .8rem; }
+.card { border: 1px solid #ddd; border-radius: 4px; padding: .6rem 1rem; min-width: 9rem; }
+.card strong { display: block; font-size: 1.6rem; color: #000091; }
+table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+th, td { border: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+td.n, th.n { text-align: right; }
+img { max-width: 100%; } .note { color: #555; font-size: .9rem; }
+ul.questions { margin: 0; padding-left: 1.2rem; }
+"""
+
+
+def _png(draw: Callable[[Axes], None], height: float = 3.2) -> str:
+    figure, axes = plt.subplots(figsize=(9, height))
+    try:
+        draw(axes)
+        axes.spines[["top", "right"]].set_visible(False)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _img(png: str, alt: str) -> str:
+    return f'<img src="data:image/png;base64,{png}" alt="{escape(alt)}">'
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f} %".replace(".", ",")
+
+
+def _dates(per_day: Sequence[dict[str, Any]]) -> list[str]:
+    """"2024-05-06" -> "06/05", the way French readers write a day."""
+    return [f"{row['date'][8:10]}/{row['date'][5:7]}" for row in per_day]
+
+
+def plot_activity(per_day: Sequence[dict[str, Any]]) -> str:
+    def draw(axes: Axes) -> None:
+        x = range(len(per_day))
+        axes.bar(x, [row["conversations"] for row in per_day], color=BLUE, label="conversations")
+        axes.plot(x, [row["user_messages"] for row in per_day], color=RED, marker="o", label="messages reçus")
+        axes.set_xticks(list(x), _dates(per_day), rotation=45 if len(per_day) > 14 else 0, fontsize=8)
+        axes.set_ylabel("par jour")
+        axes.legend(frameon=False)
+
+    return _png(draw)
+
+
+def plot_rates(per_day: Sequence[dict[str, Any]]) -> str:
+    def draw(axes: Axes) -> None:
+        x = list(range(len(per_day)))
+        for key, color, label in (
+            ("fallback_rate", RED, "sans réponse (secours)"),
+            ("out_of_scope_rate", GREY, "hors sujet"),
+        ):
+            points = [(i, row[key] * 100) for i, row in zip(x, per_day, strict=True) if row[key] is not None]
+            axes.plot([p[0] for p in points], [p[1] for p in points], color=color, marker="o", label=label)
+        axes.set_xticks(x, _dates(per_day), rotation=45 if len(per_day) > 14 else 0, fontsize=8)
+        axes.set_ylabel("% des messages écrits")
+        axes.set_ylim(0, 100)
+        axes.legend(frameon=False)
+
+    return _png(draw)
+
+
+def plot_topics(topics: Sequence[dict[str, Any]], limit: int = 12) -> str:
+    rows = [row for row in topics if row["answers"]][:limit][::-1]
+
+    def draw(axes: Axes) -> None:
+        axes.barh([row["label"] for row in rows], [row["answers"] for row in rows], color=BLUE)
+        axes.set_xlabel("réponses données")
+
+    return _png(draw, height=0.8 + 0.35 * len(rows))
+
+
+def plot_feedback(topics: Sequence[dict[str, Any]]) -> str:
+    rows = [row for row in topics if row["positive"] or row["negative"]][::-1]
+
+    def draw(axes: Axes) -> None:
+        labels = [row["label"] for row in rows]
+        positive = [row["positive"] for row in rows]
+        axes.barh(labels, positive, color=GREEN, label="utile")
+        axes.barh(labels, [row["negative"] for row in rows], left=positive, color=RED, label="pas utile")
+        axes.set_xlabel("avis reçus")
+        axes.legend(frameon=False)
+
+    return _png(draw, height=0.8 + 0.35 * len(rows))
+
+
+def plot_channels(channels: Sequence[dict[str, Any]]) -> str:
+    rows = list(channels)[::-1]
+
+    def draw(axes: Axes) -> None:
+        axes.barh([row["label"] for row in rows], [row["conversations"] for row in rows], color=BLUE)
+        axes.set_xlabel("conversations")
+
+    return _png(draw, height=0.8 + 0.4 * len(rows))
+
+
+def plot_lengths(lengths: dict[str, int], median: float | None) -> str:
+    def draw(axes: Axes) -> None:
+        axes.bar([int(n) for n in lengths], list(lengths.values()), color=BLUE)
+        if median is not None:
+            axes.axvline(median, color=RED, linestyle="--", label=f"médiane : {median:g}")
+            axes.legend(frameon=False)
+        axes.set_xlabel("messages de la personne dans la conversation")
+        axes.set_ylabel("conversations")
+
+    return _png(draw)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[bool]) -> str:
+    def cells(tag: str, row: Sequence[Any]) -> str:
+        return "".join(
+            f'<{tag}{" class=n" if n else ""}>{cell}</{tag}>' for cell, n in zip(row, numeric, strict=True)
+        )
+
+    head = cells("th", [escape(h) for h in headers])
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cards(totals: dict[str, Any]) -> str:
+    median = totals["median_conversation_length"]
+    cards = [
+        (totals["conversations"], "conversations"),
+        (totals["user_messages"], "messages reçus"),
+        (_percent(totals["fallback_rate"]), "sans réponse (secours)"),
+        (_percent(totals["out_of_scope_rate"]), "hors sujet"),
+        ("–" if median is None else f"{median:g}".replace(".", ","), "messages par conversation (médiane)"),
+        (f"{totals['feedback_positive']} / {totals['feedback_negative']}", "avis 👍 / 👎"),
+    ]
+    items = "".join(
+        f'<div class="card"><strong>{escape(str(value))}</strong>{escape(label)}</div>'
+        for value, label in cards
+    )
+    return f'<div class="cards">{items}</div>'
+
+
+def _unanswered(unanswered: dict[str, Any]) -> str:
+    groups = unanswered["groups"]
+    if not groups:
+        return "<p>Aucune question sans réponse sur la période.</p>"
+    rows = []
+    for number, group in enumerate(groups, start=1):
+        guess = group["guessed_topic"]
+        questions = "".join(
+            f"<li>{escape(q['text'])}{'' if q['count'] == 1 else ' (×' + str(q['count']) + ')'}</li>"
+            for q in group["questions"]
+        )
+        rows.append(
+            (
+                number,
+                group["count"],
+                group["conversations"],
+                escape(f"{guess['label']} ({guess['confidence']:.2f})") if guess else "–",
+                f'<ul class="questions">{questions}</ul>',
+            )
+        )
+    return _table(
+        ["groupe", "messages", "conversations", "sujet deviné (confiance)", "questions"],
+        rows,
+        [True, True, True, False, False],
+    )
+
+
+def page(report: dict[str, Any]) -> str:
+    """The HTML report of report.json's content."""
+    totals, per_day, topics = report["totals"], report["per_day"], report["topics"]
+    period = report["period"]
+    if not totals["conversations"]:
+        body = "<p>Aucune conversation enregistrée sur la période.</p>"
+    else:
+        topic_rows = [
+            (escape(row["label"]), row["answers"], row["positive"], row["negative"]) for row in topics
+        ]
+        channel_rows = [
+            (escape(row["label"]), row["conversations"], row["user_messages"]) for row in report["channels"]
+        ]
+        feedback = (
+            _img(plot_feedback(topics), "avis par sujet")
+            if totals["feedback_positive"] or totals["feedback_negative"]
+            else "<p>Aucun avis 👍 / 👎 sur la période.</p>"
+        )
+        answered = (
+            _img(plot_topics(topics), "sujets les plus demandés") if any(r["answers"] for r in topics) else ""
+        )
+        body = f"""
+{_cards(totals)}
+<h2>Conversations et messages par jour</h2>
+{_img(plot_activity(per_day), "conversations et messages par jour")}
+<h2>Questions sans réponse et hors sujet, par jour</h2>
+<p class="note">Part des messages écrits (les clics sur un bouton sont toujours compris) qui ont déclenché la
+réponse de secours, ou que l'assistant a reconnus comme hors de son sujet.</p>
+{_img(plot_rates(per_day), "taux de secours et de hors sujet par jour")}
+<h2>Sujets les plus demandés</h2>
+{answered}
+<h2>Avis 👍 / 👎 par sujet</h2>
+{feedback}
+{_table(["sujet", "réponses", "👍", "👎"], topic_rows, [False, True, True, True])}
+<h2>Canaux</h2>
+{_img(plot_channels(report["channels"]), "conversations par canal")}
+{_table(["canal", "conversations", "messages reçus"], channel_rows, [False, True, True])}
+<h2>Longueur des conversations</h2>
+{_img(plot_lengths(report["conversation_lengths"], totals["median_conversation_length"]),
+      "longueur des conversations")}
+<h2>Questions sans réponse</h2>
+<p class="note">Messages regroupés par ressemblance. Ils sont dans <code>results/report/unanswered.yml</code>,
+prêts à être étiquetés puis ajoutés à <code>data/nlu/</code>
+({report["unanswered"]["already_in_training_data"]} messages déjà présents dans <code>data/nlu/</code>
+ne sont pas repris).</p>
+{_unanswered(report["unanswered"])}
+"""
+    return f"""<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<title>Bienvenue — rapport des conversations</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>Bienvenue — rapport des conversations</h1>
+<p>Du {escape(period["from"] or "–")} au {escape(period["to"] or "–")} (fuseau {escape(report["timezone"])}).
+Rapport produit le {escape(report["generated_at"])}.</p>
+{body}
+<h2>Confidentialité</h2>
+<p class="note">Ce rapport ne montre aucun identifiant de conversation ni aucune donnée personnelle : les
+identifiants sont remplacés par des pseudonymes (report.json) et les adresses e-mail et numéros de téléphone
+sont masqués dans les messages cités. Les conversations sont conservées {report["retention_days"]} jours après
+leur dernier message, puis supprimées par <code>make purge</code>.</p>
+<p class="note">Une conversation est une suite de messages d'une même personne sans pause de plus d'une
+heure.</p>
+</body>
+</html>
+"""

@@ -1,0 +1,78 @@
+"""Privacy by default: conversation ids become keyed pseudonyms, personal data in quoted messages is masked.
+
+A pseudonym is an HMAC-SHA256 of the sender id: stable from one report to the next (the same conversation
+keeps its pseudonym), and impossible to compute, or to reverse by trying likely ids, without the key. The key
+comes from BIENVENUE_REPORT_SECRET, else from a random key created once per installation in var/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+SECRET_ENV = "BIENVENUE_REPORT_SECRET"
+DEFAULT_KEY_FILE = Path("var/report-secret")
+MIN_SECRET_LENGTH = 16
+
+EMAIL_MASK = "[e-mail masqué]"
+PHONE_MASK = "[téléphone masqué]"
+NUMBER_MASK = "[numéro masqué]"
+
+# Also "prenom.nom @ exemple.fr": people add spaces to dodge spam robots.
+_EMAIL = re.compile(r"[\w.+-]+\s?@\s?[\w-]+(?:\.[\w-]+)+")
+# French numbers: 0X XX XX XX XX, +33 X.., 0033 X.., +33 (0)X.., with spaces, dots or hyphens, or none.
+_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
+# Any other long number (social security, bank account, badge number): nine digits or more.
+_LONG_NUMBER = re.compile(r"(?<!\d)\d(?:[\s.-]?\d){8,}(?!\d)")
+
+
+def mask_personal_data(text: str) -> str:
+    """`text` with its e-mail addresses, phone numbers and long numbers replaced by placeholders."""
+    text = _EMAIL.sub(EMAIL_MASK, text)
+    text = _PHONE.sub(PHONE_MASK, text)
+    return _LONG_NUMBER.sub(NUMBER_MASK, text)
+
+
+def pseudonym(sender_id: str, key: bytes) -> str:
+    """A stable, non-reversible stand-in for a conversation id."""
+    digest = hmac.new(key, sender_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"c-{digest[:16]}"
+
+
+def pseudonym_key(environ: Mapping[str, str], key_file: Path = DEFAULT_KEY_FILE) -> bytes:
+    """The secret from the environment, else this installation's key file, created on first use."""
+    secret = environ.get(SECRET_ENV, "")
+    if secret:
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{SECRET_ENV} must have at least {MIN_SECRET_LENGTH} characters")
+        return secret.encode("utf-8")
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        # Created readable by its owner only, and never overwritten: pseudonyms must stay stable.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return key_file.read_text(encoding="ascii").strip().encode("ascii")
+
+
+RETENTION_ENV = "BIENVENUE_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 90
+SECONDS_PER_DAY = 86_400
+
+
+def retention_days(environ: Mapping[str, str]) -> int:
+    """How many days a conversation is kept after its last message."""
+    value = environ.get(RETENTION_ENV, "").strip() or str(DEFAULT_RETENTION_DAYS)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{RETENTION_ENV} must be a whole number of days (at least 1), not {value!r}")
+    return int(value)
+
+
+def retention_cutoff(now: float, days: int) -> float:
+    """Conversations whose last event is strictly before this Unix time are past retention."""
+    return now - days * SECONDS_PER_DAY
