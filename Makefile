@@ -24,3 +24,19 @@ lock:
 .PHONY: bench
 bench: setup
 	@scripts/setup-test-system.sh && .venv/bin/python -m bench.run
+
+# For the content team (README, « La routine de la semaine »): the conversation report in results/report/
+# (DAYS=7: conversations of the last 7 days only; ENDPOINTS=endpoints.production.yml: the PostgreSQL store),
+# what the current model answers to the unanswered questions, and the deletion of the conversations whose
+# last message is older than BIENVENUE_RETENTION_DAYS (90 by default).
+.PHONY: report unanswered-check purge
+ENDPOINTS ?= endpoints.yml
+
+report: setup
+	@.venv/bin/python -m reports report --endpoints $(ENDPOINTS) $(if $(DAYS),--days $(DAYS))
+
+unanswered-check: setup
+	@.venv/bin/python -m reports unanswered-check
+
+purge: setup
+	@.venv/bin/python -m reports purge --endpoints $(ENDPOINTS)

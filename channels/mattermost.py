@@ -684,18 +684,18 @@ class MattermostInput(InputChannel):
     ) -> None:
         """Runs the bot's turn for the question and posts its answers; failures are logged, never raised."""
         try:
-            if question.kind is Kind.SLASH:
-                deliver = self._deliver_to_response_url(question)
-            else:
-                root_id = question.root_id
-                if question.kind is Kind.WEBHOOK:
-                    found = await self._thread_of(question)
-                    if found is None:
-                        return
-                    root_id = found
-                deliver = self._deliver_to_thread(question, root_id, callback_url)
-            # One turn at a time per user, so that answers come out in the order of the questions.
+            # One question at a time per user, taken before any wait: answers keep the order of the questions.
             async with self._conversations.hold(question.user_id):
+                if question.kind is Kind.SLASH:
+                    deliver = self._deliver_to_response_url(question)
+                else:
+                    root_id = question.root_id
+                    if question.kind is Kind.WEBHOOK:
+                        found = await self._thread_of(question)
+                        if found is None:
+                            return
+                        root_id = found
+                    deliver = self._deliver_to_thread(question, root_id, callback_url)
                 output = MattermostOutput()
                 await guard.handle_message(
                     on_new_message,

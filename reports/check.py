@@ -4,6 +4,8 @@ exported unanswered questions), compared with the intent it was labelled with, i
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +85,14 @@ def latest_model(models_dir: Path) -> Path:
 
 def model_parser(model: Path) -> Parser:
     """The model's NLU, loaded once (about a minute); each call parses one message."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read when TensorFlow loads: no C++ log lines
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
+    # Only the comparison on the terminal, not Rasa's debug log of every message.
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
     return lambda text: loop.run_until_complete(agent.parse_message(text))

@@ -1,9 +1,15 @@
 """Stored events -> conversations and turns (a user message and what the assistant did about it).
 
 A conversation is one Rasa conversation session: the messages of one sender without a pause longer than the
-domain's session_expiration_time. Rasa marks each new session with a `session_started` event, followed by
-the slots carried over from the previous session: those are restored values, not new answers or feedback,
-so only the slots set between a user message and the next `action_listen` count for that message.
+domain's session_expiration_time. A turn runs from a user message to the next `action_listen`.
+
+The topic a turn answered is read from the `topic` slot, but not every SlotSet of it is an answer:
+- the slots carried over at a session start (before any message of the new session) are restored values;
+- while Rasa extracts slots (after the message, before the first action), a from_intent mapping sets the
+  topic to the message's own intent; any other value set then comes from a custom slot mapping that runs on
+  every message whatever its intent, so it is not what the assistant answered;
+- once an action has run, the action set it (the follow-ups and the incubator finder do).
+Feedback is about the last topic answered before it.
 """
 
 from __future__ import annotations
@@ -31,9 +37,9 @@ class Turn:
     # The intents the model ranked for this message, best first: what it would have answered.
     ranking: tuple[tuple[str, float], ...]
     actions: list[str] = field(default_factory=list)
-    topic: str | None = None  # the topic answered: the `topic` slot set after this message
+    topic: str | None = None  # the topic answered
     feedback: str | None = None  # "positive" or "negative"
-    feedback_topic: str | None = None  # the topic the feedback is about: the topic slot at that time
+    feedback_topic: str | None = None  # the topic the feedback is about: the last one answered before
 
     @property
     def outcome(self) -> Outcome:
@@ -83,7 +89,8 @@ def conversations(events: Iterable[StoredEvent]) -> list[Conversation]:
     sender: str | None = None
     current: Conversation | None = None
     turn: Turn | None = None  # the turn in progress, until the next action_listen
-    topic: str | None = None  # the topic slot's value, followed through the events
+    acted = False  # whether an action has run in the turn in progress (slot extraction is over)
+    last_topic: str | None = None  # the last topic answered to this sender
 
     def close() -> None:
         if current is not None and current.turns:
@@ -92,28 +99,29 @@ def conversations(events: Iterable[StoredEvent]) -> list[Conversation]:
     for event in events:
         if event.sender_id != sender:
             close()
-            sender, current, turn, topic = event.sender_id, None, None, None
+            sender, current, turn, last_topic = event.sender_id, None, None, None
         kind = event.type_name
         if kind in ("session_started", "restart"):
             close()
-            current, turn, topic = Conversation(event.sender_id, event.timestamp), None, None
+            current, turn = Conversation(event.sender_id, event.timestamp), None
+            if kind == "restart":  # the tracker forgets everything, the topic too
+                last_topic = None
         elif kind == "user":
             if current is None:  # stored without a session start
                 current = Conversation(event.sender_id, event.timestamp)
-            turn = _turn(event)
+            turn, acted = _turn(event), False
             current.turns.append(turn)
-        elif kind == "action":
-            if turn is not None and event.data.get("name") == "action_listen":
+        elif kind == "action" and turn is not None:
+            if event.data.get("name") == "action_listen":
                 turn = None
-            elif turn is not None:
+            else:
                 turn.actions.append(event.data.get("name") or "")
-        elif kind == "slot":
+                acted = True
+        elif kind == "slot" and turn is not None:
             name, value = event.data.get("name"), event.data.get("value")
-            if name == "topic":
-                topic = value
-                if turn is not None and value:
-                    turn.topic = value
-            elif name == "feedback" and turn is not None and value in FEEDBACK_VALUES:
-                turn.feedback, turn.feedback_topic = value, topic
+            if name == "topic" and value and (acted or value == turn.intent):
+                turn.topic = last_topic = value
+            elif name == "feedback" and value in FEEDBACK_VALUES:
+                turn.feedback, turn.feedback_topic = value, last_topic
     close()
     return result

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to PNG only
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 BLUE, RED, GREEN, GREY = "#000091", "#e1000f", "#18753c", "#929292"
 
@@ -52,6 +53,11 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f} %".replace(".", ",")
 
 
+def _french_date(iso_date: str | None) -> str:
+    """"2024-05-06" -> "06/05/2024"."""
+    return "–" if not iso_date else "/".join(reversed(iso_date.split("-")))
+
+
 def _dates(per_day: Sequence[dict[str, Any]]) -> list[str]:
     """"2024-05-06" -> "06/05", the way French readers write a day."""
     return [f"{row['date'][8:10]}/{row['date'][5:7]}" for row in per_day]
@@ -64,6 +70,7 @@ def plot_activity(per_day: Sequence[dict[str, Any]]) -> str:
         axes.plot(x, [row["user_messages"] for row in per_day], color=RED, marker="o", label="messages reçus")
         axes.set_xticks(list(x), _dates(per_day), rotation=45 if len(per_day) > 14 else 0, fontsize=8)
         axes.set_ylabel("par jour")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend(frameon=False)
 
     return _png(draw)
@@ -92,6 +99,7 @@ def plot_topics(topics: Sequence[dict[str, Any]], limit: int = 12) -> str:
     def draw(axes: Axes) -> None:
         axes.barh([row["label"] for row in rows], [row["answers"] for row in rows], color=BLUE)
         axes.set_xlabel("réponses données")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     return _png(draw, height=0.8 + 0.35 * len(rows))
 
@@ -105,6 +113,7 @@ def plot_feedback(topics: Sequence[dict[str, Any]]) -> str:
         axes.barh(labels, positive, color=GREEN, label="utile")
         axes.barh(labels, [row["negative"] for row in rows], left=positive, color=RED, label="pas utile")
         axes.set_xlabel("avis reçus")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend(frameon=False)
 
     return _png(draw, height=0.8 + 0.35 * len(rows))
@@ -116,6 +125,7 @@ def plot_channels(channels: Sequence[dict[str, Any]]) -> str:
     def draw(axes: Axes) -> None:
         axes.barh([row["label"] for row in rows], [row["conversations"] for row in rows], color=BLUE)
         axes.set_xlabel("conversations")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     return _png(draw, height=0.8 + 0.4 * len(rows))
 
@@ -128,6 +138,8 @@ def plot_lengths(lengths: dict[str, int], median: float | None) -> str:
             axes.legend(frameon=False)
         axes.set_xlabel("messages de la personne dans la conversation")
         axes.set_ylabel("conversations")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
 
     return _png(draw)
 
@@ -151,7 +163,7 @@ def _cards(totals: dict[str, Any]) -> str:
         (_percent(totals["fallback_rate"]), "sans réponse (secours)"),
         (_percent(totals["out_of_scope_rate"]), "hors sujet"),
         ("–" if median is None else f"{median:g}".replace(".", ","), "messages par conversation (médiane)"),
-        (f"{totals['feedback_positive']} / {totals['feedback_negative']}", "avis 👍 / 👎"),
+        (f"{totals['feedback_positive']} / {totals['feedback_negative']}", "avis utile / pas utile"),
     ]
     items = "".join(
         f'<div class="card"><strong>{escape(str(value))}</strong>{escape(label)}</div>'
@@ -203,7 +215,7 @@ def page(report: dict[str, Any]) -> str:
         feedback = (
             _img(plot_feedback(topics), "avis par sujet")
             if totals["feedback_positive"] or totals["feedback_negative"]
-            else "<p>Aucun avis 👍 / 👎 sur la période.</p>"
+            else "<p>Aucun avis sur la période.</p>"
         )
         answered = (
             _img(plot_topics(topics), "sujets les plus demandés") if any(r["answers"] for r in topics) else ""
@@ -218,9 +230,10 @@ réponse de secours, ou que l'assistant a reconnus comme hors de son sujet.</p>
 {_img(plot_rates(per_day), "taux de secours et de hors sujet par jour")}
 <h2>Sujets les plus demandés</h2>
 {answered}
-<h2>Avis 👍 / 👎 par sujet</h2>
+<h2>Avis par sujet</h2>
+<p class="note">Après chaque réponse, l'assistant propose 👍 (utile) et 👎 (pas utile).</p>
 {feedback}
-{_table(["sujet", "réponses", "👍", "👎"], topic_rows, [False, True, True, True])}
+{_table(["sujet", "réponses", "utile", "pas utile"], topic_rows, [False, True, True, True])}
 <h2>Canaux</h2>
 {_img(plot_channels(report["channels"]), "conversations par canal")}
 {_table(["canal", "conversations", "messages reçus"], channel_rows, [False, True, True])}
@@ -243,8 +256,8 @@ ne sont pas repris).</p>
 </head>
 <body>
 <h1>Bienvenue — rapport des conversations</h1>
-<p>Du {escape(period["from"] or "–")} au {escape(period["to"] or "–")} (fuseau {escape(report["timezone"])}).
-Rapport produit le {escape(report["generated_at"])}.</p>
+<p>Du {_french_date(period["from"])} au {_french_date(period["to"])} (heure de {escape(report["timezone"])}).
+Rapport produit le {_french_date(report["generated_at"][:10])} à {escape(report["generated_at"][11:16])}.</p>
 {body}
 <h2>Confidentialité</h2>
 <p class="note">Ce rapport ne montre aucun identifiant de conversation ni aucune donnée personnelle : les

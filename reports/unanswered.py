@@ -22,6 +22,8 @@ from reports.conversations import Conversation, Outcome
 from reports.privacy import mask_personal_data, pseudonym
 
 SIMILARITY_THRESHOLD = 0.45
+# Below this, the best-ranked topic is noise rather than a lead worth showing.
+MIN_GUESS_CONFIDENCE = 0.1
 # The intent of every exported group until someone labels it: `rasa data validate` rejects it, so an
 # unlabelled group moved into data/nlu/ by mistake stops `make test` instead of teaching a wrong answer.
 TO_LABEL = "a_etiqueter"
@@ -73,7 +75,7 @@ class UnansweredMessage:
     timestamp: float
     channel: str | None
     outcome: Outcome
-    guess: tuple[str, float] | None  # the best-ranked topic at the time, and its confidence
+    guess: tuple[str, float] | None  # the best-ranked topic at the time, and its confidence, unless too low
 
 
 @dataclass
@@ -124,6 +126,8 @@ def unanswered_messages(
             if turn.outcome == "answered" or not turn.text.strip():
                 continue
             guess = next(((name, conf) for name, conf in turn.ranking if name in topic_ids), None)
+            if guess and guess[1] < MIN_GUESS_CONFIDENCE:
+                guess = None
             result.append(
                 UnansweredMessage(
                     text=mask_personal_data(" ".join(turn.text.split())),
@@ -172,6 +176,10 @@ def known_examples(nlu_dir: Path) -> set[str]:
     }
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number > 1 else ''}"
+
+
 def _comment(text: str) -> str:
     return " ".join(text.split())
 
@@ -180,8 +188,8 @@ def nlu_yaml(groups: Sequence[Group], topic_labels: dict[str, str], generated_on
     """The groups as Rasa NLU training data, one block per group, each with a comment that describes it."""
     total = sum(group.count for group in groups)
     lines = [
-        f"# Questions restées sans réponse (rapport du {generated_on}) : {total} messages en {len(groups)}"
-        " groupes.",
+        f"# Questions restées sans réponse (rapport du {generated_on}) : {_count(total, 'message')} en"
+        f" {_count(len(groups), 'groupe')}.",
         f"# Pour chaque groupe : remplacez « {TO_LABEL} » par l'intention qui convient (le sujet deviné",
         "# n'est qu'une piste), supprimez les lignes hors sujet ou qui contiennent encore une donnée",
         "# personnelle, puis ajoutez les lignes restantes aux exemples de cette intention dans data/nlu/.",
@@ -199,7 +207,8 @@ def nlu_yaml(groups: Sequence[Group], topic_labels: dict[str, str], generated_on
         scope = f", dont {group.out_of_scope} hors sujet" if group.out_of_scope else ""
         lines += [
             "",
-            f"  # Groupe {number} : {group.count} messages dans {group.conversations} conversations{scope}"
+            f"  # Groupe {number} : {_count(group.count, 'message')} dans"
+            f" {_count(group.conversations, 'conversation')}{scope}"
             f" · {guessed}",
             f"  - intent: {TO_LABEL}",
             "    examples: |",

@@ -8,7 +8,7 @@ Server side (aiohttp, in a thread of its own), as Mattermost's server code and A
 - ``GET /api/v4/posts/{post_id}`` and ``GET /api/v4/users/me`` (same token rules; 404 for an unknown post);
 - ``POST /hooks/commands/{id}``, a slash command's ``response_url``: at most 5 uses, 404 when unknown;
 - ``fail(status, count)`` makes the API answer ``status`` (e.g. 500) to the next ``count`` calls, or to all
-  of them until ``recover()``.
+  of them until ``recover()``; ``delay(seconds, count)`` makes the next ``count`` calls slow.
 It records every post and every response_url message.
 
 Client side, the requests Mattermost sends to an integration, with their documented fields: outgoing webhooks
@@ -92,6 +92,7 @@ class MattermostStandin:
         self.api_calls: list[tuple[str, str, int]] = []  # (method, path, status)
         self._hooks: dict[str, CommandHook] = {}
         self._failure: tuple[int, int | None] | None = None  # (status, remaining count or None)
+        self._delays: list[float] = []  # for the next API calls, in order
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -155,6 +156,17 @@ class MattermostStandin:
     def recover(self) -> None:
         with self._lock:
             self._failure = None
+            self._delays.clear()
+
+    def delay(self, seconds: float, count: int = 1) -> None:
+        """The next ``count`` API calls wait ``seconds`` before answering (the others are not held up)."""
+        with self._lock:
+            self._delays.extend([seconds] * count)
+
+    async def _maybe_slow(self) -> None:
+        with self._lock:
+            seconds = self._delays.pop(0) if self._delays else 0
+        await asyncio.sleep(seconds)
 
     def _injected_failure(self) -> int | None:
         with self._lock:
@@ -181,6 +193,7 @@ class MattermostStandin:
         return None
 
     async def _create_post(self, request: web.Request) -> web.Response:
+        await self._maybe_slow()
         reply = self._refusal(request)
         if reply is None:
             reply = self._save_bot_post(await request.read())
@@ -216,6 +229,7 @@ class MattermostStandin:
         return web.json_response(post, status=201)
 
     async def _get_post(self, request: web.Request) -> web.Response:
+        await self._maybe_slow()
         reply = self._refusal(request)
         if reply is None:
             with self._lock:
@@ -228,6 +242,7 @@ class MattermostStandin:
         return reply
 
     async def _me(self, request: web.Request) -> web.Response:
+        await self._maybe_slow()
         reply = self._refusal(request)
         if reply is None:
             reply = web.json_response(self.bot.as_json())

@@ -281,6 +281,5 @@
     if (storage.read(sessionStorage, STORAGE.open, false)) setOpen(true);
   }
 
-  window.Bienvenue = { parseText };
   createWidget(document, window.BIENVENUE_CONFIG);
 })();

@@ -105,8 +105,8 @@ def user_texts(db: Path, sender: str) -> list[str]:
     return [json.loads(data)["text"] for (data,) in rows]
 
 
-def turns(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """Each user message of a tracker's events with the number of bot messages that followed it."""
+def replies_per_message(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Each user message of a conversation's events with the number of bot messages that followed it."""
     result: list[tuple[str, int]] = []
     for event in events:
         if event["event"] == "user":

@@ -69,8 +69,14 @@ def topics_answered_by_a_response() -> list[str]:
 
 
 # Payloads whose whole answer comes from a custom action.
-NEEDS_AN_ACTION = ["/ask_incubator_list", "/inform_administration", "/followup_duration", "/ask_more_details",
-                   "/ask_link", "/nlu_fallback"]  # fmt: skip
+NEEDS_AN_ACTION = [
+    "/ask_incubator_list",
+    "/inform_administration",
+    "/followup_duration",
+    "/ask_more_details",
+    "/ask_link",
+    "/nlu_fallback",
+]
 
 
 @contextmanager
@@ -121,12 +127,14 @@ def test_a_frozen_action_server_gets_the_apology_instead_of_a_hang(
     actions: servers.Server, rasa_url: str
 ) -> None:
     with frozen(actions):
-        replies = answered(post(rasa_url, {"sender": "failing-frozen", "message": "/ask_incubator_list"}),
-                           "failing-frozen")  # fmt: skip
+        replies = answered(
+            post(rasa_url, {"sender": "failing-frozen", "message": "/ask_incubator_list"}), "failing-frozen"
+        )
         assert texts(replies) == [guard.NO_REPLY_APOLOGY]
         # The answer itself was sent before the links' action hung: the user has it, without apology.
-        replies = assert_answer(post(rasa_url, {"sender": "failing-frozen-2", "message": "/ask_team_roles"}),
-                                "failing-frozen-2")  # fmt: skip
+        replies = assert_answer(
+            post(rasa_url, {"sender": "failing-frozen-2", "message": "/ask_team_roles"}), "failing-frozen-2"
+        )
         assert says(replies, "utter_ask_team_roles")
     assert_answer(
         post(rasa_url, {"sender": "failing-frozen-3", "message": "/ask_incubator_list"}), "failing-frozen-3"

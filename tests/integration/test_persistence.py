@@ -11,7 +11,7 @@ from tests.integration import trackers
 
 SENDER = "persistence-restart"
 BEFORE_RESTART = ["/greet", "/ask_team_roles"]
-AFTER_RESTART = "merci pour ces explications"
+AFTER_RESTART = "/thank"
 
 
 def default_profile_server(action_server: servers.Server, db: Path) -> servers.Server:

@@ -190,3 +190,27 @@ def write_conversations(
 
 def sqlite_store(path: str) -> SQLTrackerStore:
     return SQLTrackerStore(dialect="sqlite", db=path)
+
+
+# For the purge: a limit, and per sender the times of its messages around it.
+PURGE_CUTOFF = 1_715_000_000.0
+DAY = 86_400.0
+PURGE_MESSAGES = {
+    "expired": [PURGE_CUTOFF - 120 * DAY, PURGE_CUTOFF - 100 * DAY, PURGE_CUTOFF - 3 * DAY],
+    "just-expired": [PURGE_CUTOFF - 0.001],
+    "at-the-limit": [PURGE_CUTOFF - 5 * DAY, PURGE_CUTOFF],
+    "long-running": [PURGE_CUTOFF - 200 * DAY, PURGE_CUTOFF - 150 * DAY, PURGE_CUTOFF + 1],
+    "recent": [PURGE_CUTOFF + DAY],
+}
+# Kept by a purge at PURGE_CUTOFF, with their number of events (a message and its action_listen each).
+PURGE_KEPT = {"at-the-limit": 4, "long-running": 6, "recent": 2}
+EXPIRED_TEXT = "texte-de-la-conversation-expiree"
+
+
+def write_purge_messages(store: SQLTrackerStore) -> None:
+    for sender, times in PURGE_MESSAGES.items():
+        events: list[Event] = []
+        for t in times:
+            text = EXPIRED_TEXT if sender == "expired" else "bonjour"
+            events += [UserUttered(text, timestamp=t), ActionExecuted("action_listen", timestamp=t)]
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))

@@ -47,7 +47,9 @@ def test_channels_are_split_with_readable_names(computed: dict) -> None:
     found = {row["channel"]: (row["conversations"], row["user_messages"]) for row in computed["channels"]}
     assert found == report_data.EXPECTED_CHANNELS
     labels = {row["channel"]: row["label"] for row in computed["channels"]}
-    assert labels == {"socketio": "Page web", "rest": "API REST", "mattermost": "Mattermost", "cmdline": "Terminal"}
+    assert labels == {
+        "socketio": "Page web", "rest": "API REST", "mattermost": "Mattermost", "cmdline": "Terminal"
+    }
 
 
 def test_conversation_lengths(computed: dict) -> None:
@@ -80,12 +82,13 @@ def slot(t: float, name: str, value: str | None, sender: str = "s") -> StoredEve
 
 def test_slots_restored_at_a_session_start_are_not_new_answers_nor_new_feedback() -> None:
     found = conversations([
-        user(1, "c'est quoi une SE", "ask_what_is_startup_etat"), slot(1, "topic", "ask_what_is_startup_etat"),
-        action(2, "action_listen"),
+        user(1, "c'est quoi une SE", "ask_what_is_startup_etat"),
+        slot(1, "topic", "ask_what_is_startup_etat"), action(2, "action_listen"),
         user(3, "/feedback_positive", "feedback_positive"), slot(3, "feedback", "positive"),
         action(4, "action_listen"),
         action(5, "action_session_start"), event("session_started", 5),
-        slot(5, "topic", "ask_what_is_startup_etat"), slot(5, "feedback", "positive"), action(5, "action_listen"),
+        slot(5, "topic", "ask_what_is_startup_etat"), slot(5, "feedback", "positive"),
+        action(5, "action_listen"),
         user(6, "merci", "thank"), action(7, "action_listen"),
     ])
     assert [len(conversation.turns) for conversation in found] == [2, 1]
@@ -98,10 +101,31 @@ def test_feedback_is_about_the_topic_answered_before_it_even_in_a_later_session(
         action(2, "action_listen"),
         action(5, "action_session_start"), event("session_started", 5),
         slot(5, "topic", "ask_what_is_intrapreneur"), action(5, "action_listen"),
-        user(6, "pas clair", "feedback_negative"), slot(6, "feedback", "negative"), action(7, "action_listen"),
+        user(6, "pas clair", "feedback_negative"), slot(6, "feedback", "negative"),
+        action(7, "action_listen"),
     ])
     turn = found[1].turns[0]
     assert (turn.feedback, turn.feedback_topic) == ("negative", "ask_what_is_intrapreneur")
+
+
+def test_a_topic_set_while_extracting_slots_for_another_intent_was_not_answered() -> None:
+    # A custom slot mapping runs its action on every message: here it sets ask_incubator_list each time.
+    found = conversations([
+        user(1, "c'est quoi une SE", "ask_what_is_startup_etat"),
+        slot(1, "topic", "ask_what_is_startup_etat"), action(2, "utter_ask_what_is_startup_etat"),
+        action(2, "action_listen"),
+        user(3, "merci", "thank"), slot(3, "topic", "ask_incubator_list"), action(4, "utter_thank"),
+        action(4, "action_listen"),
+        user(5, "/feedback_positive", "feedback_positive"), slot(5, "topic", "ask_incubator_list"),
+        slot(5, "feedback", "positive"), action(6, "utter_feedback_positive"), action(6, "action_listen"),
+        user(7, "et ça dure combien de temps ?", "followup_duration"), slot(7, "topic", "ask_incubator_list"),
+        action(8, "action_answer_followup"), slot(8, "topic", "ask_startup_phases"),
+        action(8, "action_listen"),
+    ])
+    assert [turn.topic for turn in found[0].turns] == [
+        "ask_what_is_startup_etat", None, None, "ask_startup_phases"
+    ]
+    assert found[0].turns[2].feedback_topic == "ask_what_is_startup_etat"
 
 
 def test_a_topic_set_during_a_core_fallback_was_not_answered() -> None:
