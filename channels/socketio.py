@@ -1,17 +1,20 @@
 """Rasa's socket.io channel, made safe for Bienvenue's web page.
 
-Two differences with Rasa 3.6.21's SocketIOInput:
+Three differences with Rasa 3.6.21's SocketIOInput:
 - ``session_request`` awaits ``sio.enter_room`` when it is a coroutine (python-socketio >= 5.10). Rasa calls
   it without ``await``: with ``session_persistence`` the socket never joins its session's room and every
   bot reply is silently lost.
 - a socket from a page of another site is refused: only the web page's origin(s), read from
   BIENVENUE_WEB_ORIGIN, may connect. Rasa turns engine.io's origin check off and leaves CORS to Sanic
   (`rasa run --cors`), whose headers only bind browsers on HTTP, not on WebSocket.
+- every message goes through channels.guard (refusals, cleaning, never a silent turn), like on the other
+  channels; a session id the guard would refuse is replaced by a new one.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import re
 import uuid
@@ -22,6 +25,10 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 from socketio import AsyncServer
+
+from channels import guard
+
+logger = logging.getLogger(__name__)
 
 ORIGIN_ENV = "BIENVENUE_WEB_ORIGIN"
 # The origin of `make run`'s page when BIENVENUE_WEB_ORIGIN is not set.
@@ -45,7 +52,25 @@ class BienvenueSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with an origin allow-list and an awaited room join."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        limits = guard.Limits.from_env()
+
+        async def guarded(message: UserMessage) -> None:
+            # Rasa's handler has read the event into `message`: the guard checks it and calls the bot.
+            if guard.check_sender_id(message.sender_id) is not None:
+                logger.warning("Dropped a socket.io message with an unusable session id.")
+                return
+            await guard.handle_message(
+                on_new_message,
+                message.text or "",
+                message.output_channel,
+                message.sender_id,
+                self.name(),
+                limits,
+                metadata=message.metadata,
+                message_id=message.message_id,
+            )
+
+        blueprint = super().blueprint(guarded)
         sio = cast(AsyncServer, self.sio)  # created by SocketIOInput.blueprint
         origins = allowed_origins(os.environ.get(ORIGIN_ENV))
         rasa_connect = sio.handlers[self.namespace or "/"]["connect"]
@@ -66,7 +91,8 @@ class BienvenueSocketIOInput(SocketIOInput):
         """Confirms the session id the client asked for (a new one if none) and joins its room."""
         sio = cast(AsyncServer, self.sio)
         session_id = data.get("session_id") if isinstance(data, dict) else None
-        session_id = session_id or uuid.uuid4().hex
+        if session_id is None or guard.check_sender_id(session_id) is not None:
+            session_id = uuid.uuid4().hex
         if self.session_persistence:
             await join_room(sio, sid, session_id, self.namespace)
         await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from reports import check, privacy, store
 from reports.conversations import conversations
 from reports.report import DEFAULT_OUT_DIR, DEFAULT_TIMEZONE, build_report, topic_labels, write_report
-from reports.unanswered import known_examples, nlu_questions
+from reports.unanswered import counted, known_examples, nlu_questions
 
 
 def _engine(args: argparse.Namespace) -> Engine | None:
@@ -38,13 +39,14 @@ def run_report(args: argparse.Namespace) -> None:
         tz=ZoneInfo(args.timezone),
         generated_at=datetime.fromtimestamp(now, timezone.utc),
         retention_days=privacy.retention_days(os.environ),
-        since=privacy.retention_cutoff(now, args.days) if args.days else None,
+        since=now - args.days * privacy.SECONDS_PER_DAY if args.days else None,
     )
     paths = write_report(report, groups, labels, args.out)
     totals = report["totals"]
+    unanswered = counted(report["unanswered"]["messages"], "question")
     print(
-        f"{totals['conversations']} conversations, {totals['user_messages']} messages, "
-        f"{report['unanswered']['messages']} questions sans réponse en {len(groups)} groupes."
+        f"{counted(totals['conversations'], 'conversation')}, {counted(totals['user_messages'], 'message')}, "
+        f"{unanswered} sans réponse en {counted(len(groups), 'groupe')}."
     )
     for path in paths.values():
         print(f"  {path}")
@@ -57,7 +59,8 @@ def run_purge(args: argparse.Namespace) -> None:
     result = store.purge(engine, cutoff) if engine else store.PurgeResult(0, 0)
     limit = datetime.fromtimestamp(cutoff).astimezone().strftime("%d/%m/%Y %H:%M")
     print(
-        f"{result.conversations} conversations supprimées ({result.events} événements) : "
+        f"{counted(result.conversations, 'conversation')} supprimée{'s' if result.conversations > 1 else ''}"
+        f" ({counted(result.events, 'événement')}) : "
         f"dernier message avant le {limit}, durée de conservation {days} jours."
     )
 
@@ -111,13 +114,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main() -> None:
+    # Libraries' deprecation notices (TensorFlow, SQLAlchemy, pyparsing…) say nothing to the content team.
+    warnings.simplefilter("ignore", DeprecationWarning)
     args = parser().parse_args()
     try:
         args.run(args)
     except (ValueError, FileNotFoundError) as error:  # a bad setting, a missing file: no traceback needed
         sys.exit(f"Erreur : {error}")
     except OperationalError as error:
-        sys.exit(f"Erreur : base des conversations injoignable ({error.orig})")
+        sys.exit(f"Erreur : base des conversations injoignable : {str(error.orig).strip()}")
 
 
 if __name__ == "__main__":

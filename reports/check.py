@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.conversations import NLU_FALLBACK, OUT_OF_SCOPE
-from reports.unanswered import TO_LABEL
+from reports.unanswered import MIN_GUESS_CONFIDENCE, TO_LABEL
 
 Parser = Callable[[str], dict[str, Any]]
 
@@ -23,7 +23,8 @@ class Check:
     label: str | None  # the intent written in the file; None while the question is still to label
     predicted: str
     confidence: float
-    best_topic: tuple[str, float] | None  # the topic the model ranks first, even below the fallback threshold
+    # The topic the model ranks first, even below the fallback threshold (unless too low to mean anything).
+    best_topic: tuple[str, float] | None
 
     @property
     def understood(self) -> bool:
@@ -38,14 +39,18 @@ def check_questions(
     for intent, question in pairs:
         result = parse(question)
         intent_data = result.get("intent") or {}
-        ranking = [(entry["name"], entry["confidence"]) for entry in result.get("intent_ranking") or ()]
+        topics = [
+            (entry["name"], round(float(entry["confidence"]), 2))
+            for entry in result.get("intent_ranking") or ()
+            if entry["name"] in topic_ids and entry["confidence"] >= MIN_GUESS_CONFIDENCE
+        ]
         checks.append(
             Check(
                 question=question,
                 label=None if intent == TO_LABEL else intent,
                 predicted=intent_data.get("name") or NLU_FALLBACK,
                 confidence=round(float(intent_data.get("confidence") or 0.0), 2),
-                best_topic=next(((n, round(float(c), 2)) for n, c in ranking if n in topic_ids), None),
+                best_topic=topics[0] if topics else None,
             )
         )
     return checks

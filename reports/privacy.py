@@ -49,7 +49,7 @@ def pseudonym_key(environ: Mapping[str, str], key_file: Path = DEFAULT_KEY_FILE)
     secret = environ.get(SECRET_ENV, "")
     if secret:
         if len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(f"{SECRET_ENV} must have at least {MIN_SECRET_LENGTH} characters")
+            raise ValueError(f"{SECRET_ENV} doit compter au moins {MIN_SECRET_LENGTH} caractères")
         return secret.encode("utf-8")
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def retention_days(environ: Mapping[str, str]) -> int:
     """How many days a conversation is kept after its last message."""
     value = environ.get(RETENTION_ENV, "").strip() or str(DEFAULT_RETENTION_DAYS)
     if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{RETENTION_ENV} must be a whole number of days (at least 1), not {value!r}")
+        raise ValueError(f"{RETENTION_ENV} doit être un nombre entier de jours (au moins 1), pas {value!r}")
     return int(value)
 
 

@@ -62,7 +62,7 @@ def _expand(value: Any, environ: Mapping[str, str]) -> Any:
             return environ[name]
         if name in ENV_DEFAULTS:
             return ENV_DEFAULTS[name]
-        raise StoreConfigError(f"the environment variable {name} is not set")
+        raise StoreConfigError(f"la variable d'environnement {name} n'est pas définie")
 
     return _VARIABLE.sub(replace, value)
 
@@ -71,7 +71,7 @@ def url_from_endpoints(endpoints: Path, environ: Mapping[str, str]) -> URL:
     """The database URL of the endpoints file's tracker store, built like SQLTrackerStore.get_db_url."""
     config = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("tracker_store") or {}
     if str(config.get("type", "")).lower() != "sql":
-        raise StoreConfigError(f"{endpoints}: the tracker_store is not of type SQL")
+        raise StoreConfigError(f"{endpoints} : le tracker_store n'est pas de type SQL")
     config = {key: _expand(value, environ) for key, value in config.items()}
     host = config.get("url") or None
     if host and "://" in host:

@@ -176,7 +176,8 @@ def known_examples(nlu_dir: Path) -> set[str]:
     }
 
 
-def _count(number: int, noun: str) -> str:
+def counted(number: int, noun: str) -> str:
+    """"1 message", "2 messages": French plural of a regular noun."""
     return f"{number} {noun}{'s' if number > 1 else ''}"
 
 
@@ -188,8 +189,8 @@ def nlu_yaml(groups: Sequence[Group], topic_labels: dict[str, str], generated_on
     """The groups as Rasa NLU training data, one block per group, each with a comment that describes it."""
     total = sum(group.count for group in groups)
     lines = [
-        f"# Questions restées sans réponse (rapport du {generated_on}) : {_count(total, 'message')} en"
-        f" {_count(len(groups), 'groupe')}.",
+        f"# Questions restées sans réponse (rapport du {generated_on}) : {counted(total, 'message')} en"
+        f" {counted(len(groups), 'groupe')}.",
         f"# Pour chaque groupe : remplacez « {TO_LABEL} » par l'intention qui convient (le sujet deviné",
         "# n'est qu'une piste), supprimez les lignes hors sujet ou qui contiennent encore une donnée",
         "# personnelle, puis ajoutez les lignes restantes aux exemples de cette intention dans data/nlu/.",
@@ -207,8 +208,8 @@ def nlu_yaml(groups: Sequence[Group], topic_labels: dict[str, str], generated_on
         scope = f", dont {group.out_of_scope} hors sujet" if group.out_of_scope else ""
         lines += [
             "",
-            f"  # Groupe {number} : {_count(group.count, 'message')} dans"
-            f" {_count(group.conversations, 'conversation')}{scope}"
+            f"  # Groupe {number} : {counted(group.count, 'message')} dans"
+            f" {counted(group.conversations, 'conversation')}{scope}"
             f" · {guessed}",
             f"  - intent: {TO_LABEL}",
             "    examples: |",

@@ -196,20 +196,23 @@ def test_the_check_compares_the_model_with_the_labels_and_names_the_best_topic_o
         "badge ?": ("ask_first_steps", 0.81, [("ask_first_steps", 0.81)]),
         "financement": ("ask_join_beta", 0.6, [("ask_join_beta", 0.6), ("ask_funding", 0.3)]),
         "xyzzy": ("nlu_fallback", 0.45, [("nlu_fallback", 0.45), ("greet", 0.2), ("ask_funding", 0.12)]),
+        "la météo": ("out_of_scope", 0.99, [("out_of_scope", 0.99), ("ask_funding", 0.01)]),
     })
-    checks = check.check_questions(
-        [("ask_first_steps", "badge ?"), ("ask_funding", "financement"), (TO_LABEL, "xyzzy")], parse, TOPICS
-    )
+    pairs = [("ask_first_steps", "badge ?"), ("ask_funding", "financement")]
+    pairs += [(TO_LABEL, "xyzzy"), (TO_LABEL, "la météo")]
+    checks = check.check_questions(pairs, parse, TOPICS)
     assert [(c.label, c.predicted, c.understood) for c in checks] == [
         ("ask_first_steps", "ask_first_steps", True),
         ("ask_funding", "ask_join_beta", True),
         (None, "nlu_fallback", False),
+        (None, "out_of_scope", False),
     ]
     assert checks[2].best_topic == ("ask_funding", 0.12)
+    assert checks[3].best_topic is None  # ranked too low to mean anything
     text = check.describe(checks)
     assert text.splitlines()[0].startswith("OK") and text.splitlines()[2].startswith("DIFFÉRENT")
     assert "meilleur sujet ask_funding (0.12)" in text
-    assert "3 questions : 2 comprises par le modèle actuel, 1 toujours en secours ou hors sujet." in text
+    assert "4 questions : 2 comprises par le modèle actuel, 2 toujours en secours ou hors sujet." in text
     assert "2 étiquetées, dont 1 que le modèle attribue à leur étiquette." in text
 
 

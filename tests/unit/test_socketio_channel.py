@@ -1,5 +1,5 @@
-"""The socket.io channel joins the session's room whatever python-socketio's enter_room is, and only
-lets the web page's origin connect."""
+"""The socket.io channel joins the session's room whatever python-socketio's enter_room is, only lets the
+web page's origin connect, and passes every message through the guard."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from rasa.core.run import create_http_input_channels
 
+from channels import guard
 from channels import socketio as channel_module
 from channels.socketio import BienvenueSocketIOInput, allowed_origins, join_room
 
@@ -136,3 +137,43 @@ def test_credentials_use_the_guarded_channel_with_session_persistence() -> None:
     socket_channels = [c for c in channels if isinstance(c, BienvenueSocketIOInput)]
     assert len(socket_channels) == 1
     assert socket_channels[0].session_persistence
+
+
+def utter(channel: BienvenueSocketIOInput, data: dict) -> mock.AsyncMock:
+    """Sends user_uttered through the channel's handler; returns the socket server's emit mock."""
+    handler = channel.sio.handlers["/"]["user_uttered"]
+    with mock.patch.object(channel.sio, "emit", mock.AsyncMock()) as emit:
+        asyncio.run(handler("socket-1", data))
+    return emit
+
+
+def test_messages_reach_the_bot_through_the_guard() -> None:
+    bot = mock.AsyncMock()
+    channel = BienvenueSocketIOInput(session_persistence=True)
+    channel.blueprint(bot)
+    utter(channel, {"message": "c'est quoi <b>un</b> [intra](x) ?", "session_id": "abc123"})
+    message = bot.await_args.args[0]
+    assert message.text == "c'est quoi ‹b›un‹/b› (intra)(x) ?"
+    assert message.sender_id == "abc123"
+    assert message.input_channel == "socketio"
+
+
+def test_a_message_the_guard_refuses_gets_its_answer_without_the_bot() -> None:
+    bot = mock.AsyncMock()
+    channel = BienvenueSocketIOInput(session_persistence=True)
+    channel.blueprint(bot)
+    emit = utter(channel, {"message": " \x00\x07 ", "session_id": "abc123"})
+    bot.assert_not_called()
+    emit.assert_awaited_once_with("bot_uttered", {"text": guard.EMPTY_MESSAGE_ANSWER}, room="abc123")
+
+
+def test_a_turn_without_reply_gets_an_apology() -> None:
+    channel = BienvenueSocketIOInput(session_persistence=True)
+    channel.blueprint(mock.AsyncMock())  # a bot that says nothing
+    emit = utter(channel, {"message": "bonjour", "session_id": "abc123"})
+    emit.assert_awaited_once_with("bot_uttered", {"text": guard.NO_REPLY_APOLOGY}, room="abc123")
+
+
+def test_session_request_replaces_an_unusable_id() -> None:
+    _, emit = request_session(make_channel(), {"session_id": "x" * 500})
+    assert len(emit.await_args.args[1]) == 32
