@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,15 @@ class Bot:
         )
         reply.raise_for_status()
         return reply.json()
+
+    def slot(self, sender: str, name: str) -> object:
+        """The slot's current value, read from the conversation stored in the SQLite tracker store."""
+        with sqlite3.connect(self.tracker_db) as db:
+            rows = db.execute(
+                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id", (sender,)
+            ).fetchall()
+        values = [event["value"] for event in map(json.loads, (row[0] for row in rows)) if event["name"] == name]
+        return values[-1] if values else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
