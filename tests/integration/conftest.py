@@ -36,7 +36,8 @@ class Bot:
             rows = db.execute(
                 "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id", (sender,)
             ).fetchall()
-        values = [event["value"] for event in map(json.loads, (row[0] for row in rows)) if event["name"] == name]
+        events = [json.loads(data) for (data,) in rows]
+        values = [event["value"] for event in events if event["name"] == name]
         return values[-1] if values else None
 
 
