@@ -287,7 +287,30 @@ def measure_scale(model: Path, action_url: str, pool: list[str]) -> dict:
             for setup_instance, instance in zip(("instance_1", "instance_2"), instances, strict=True):
                 assert instance.process is not None
                 results[f"memory_{setup_instance}"] = memory_mb(instance.process.pid)
+        results["postgresql"] = storage_per_message(pg)
     return results
+
+
+def storage_per_message(pg: stores.Service) -> dict:
+    """What the conversations cost in PostgreSQL, per user message: rows and bytes (table and indexes)."""
+    import psycopg2
+
+    host, port = pg.address
+    connection = psycopg2.connect(host=host, port=port, user=stores.PG_USER, dbname=stores.PG_DATABASE)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), count(*) FILTER (WHERE type_name = 'user'),"
+                " pg_total_relation_size('events') FROM events"
+            )
+            rows, messages, size = cursor.fetchone()
+    finally:
+        connection.close()
+    return {
+        "user_messages": messages,
+        "rows_per_message": round(rows / messages, 1),
+        "kb_per_message": round(size / messages / 1024, 2),
+    }
 
 
 def ratio(value: float, reference: float) -> float | None:
@@ -423,6 +446,10 @@ def report(results: dict) -> str:
                 f"×{ratio(two['throughput_msg_s'], one['throughput_msg_s'])}, "
                 f"{one['errors'] + two['errors']} errors; spread {two['upstreams']}"
             )
+        storage = scale["postgresql"]
+        lines.append(
+            f"  PostgreSQL: {storage['rows_per_message']} rows and {storage['kb_per_message']} kB per message"
+        )
     machine = results["machine"]
     lines.append("")
     lines.append(

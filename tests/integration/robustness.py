@@ -21,6 +21,9 @@ WEBHOOK = "/webhooks/rest/webhook"
 HANG_GUARD_S = 300
 # What every server started by these tests gets: no usage data sent to Rasa's telemetry service.
 QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false"}
+# Sanic closes a new connection whose request has not arrived within KEEP_ALIVE_TIMEOUT (5 s by default): a
+# Rasa server busy for longer between connecting to the action server and sending would lose the action.
+ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "120"}
 
 
 def post(base_url: str, payload: Any, timeout: float = HANG_GUARD_S) -> requests.Response:

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import re
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,9 +247,13 @@ def test_the_limits_come_from_the_environment(configured_run: Running) -> None:
     )
     assert texts(replies) == [guard.TOO_LONG_ANSWER.format(limit="300")]
     replies = assert_answer(
-        post(configured_run.rasa_url, {"sender": "closed-limit", "message": "/greet"}), "closed-limit"
+        post(configured_run.rasa_url, {"sender": "closed-limit", "message": "/ask_what_is_beta_gouv"}),
+        "closed-limit",
     )
-    assert says(replies, "utter_greet")
+    assert says(replies, "utter_ask_what_is_beta_gouv")
+    # The limit is for requests from outside: Rasa's calls to the action server (the whole conversation and
+    # the domain, tens of kilobytes) still go through, so the topic comes with its links.
+    assert any("](https://" in text for text in texts(replies)), texts(replies)
 
 
 # --- network --------------------------------------------------------------------------------------------
@@ -271,6 +276,23 @@ def listening_addresses(port: int) -> set[str]:
             raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
             found.add(socket.inet_ntop(family, raw))
     return found
+
+
+def idle_connection_is_kept(port: int, idle_s: float) -> bool:
+    """Whether a server still answers a request sent `idle_s` seconds after the connection opened."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        time.sleep(idle_s)
+        try:
+            connection.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            return connection.recv(64).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+
+def test_the_action_server_waits_for_a_busy_rasa(default_run: Running) -> None:
+    """Rasa opens a connection per action call; when busy, it may send its request seconds later. Sanic's
+    default (5 s) would have closed the connection and the action would be lost."""
+    assert idle_connection_is_kept(default_run.ports["actions"], idle_s=7)
 
 
 def test_every_server_listens_on_loopback_only(default_run: Running) -> None:

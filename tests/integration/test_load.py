@@ -17,6 +17,7 @@ from channels import guard
 from tests import servers
 from tests.integration import trackers
 from tests.integration.robustness import (
+    ACTION_SERVER_ENV,
     HANG_GUARD_S,
     QUIET_ENV,
     WEBHOOK,
@@ -24,6 +25,7 @@ from tests.integration.robustness import (
     replies_per_message,
     says,
     stored_events,
+    texts,
 )
 
 CONVERSATIONS = 50
@@ -52,6 +54,16 @@ def conversation(index: int) -> list[tuple[str, str | None]]:
 
 def sender(index: int) -> str:
     return f"load-{index:02d}"
+
+
+@pytest.fixture(scope="module")
+def action_server() -> Iterator[servers.Server]:
+    """The action server as scripts/run.sh should start it: a busy Rasa may take more than Sanic's default
+    5 seconds between opening a connection and sending its request, and would find it closed."""
+    server = servers.action_server(name="actions-load")
+    server.env = {**QUIET_ENV, **ACTION_SERVER_ENV}
+    with servers.running(server):
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +100,7 @@ def assert_complete(events: list[dict], index: int) -> None:
     assert all(count >= 1 for _, count in stored), (sender(index), stored)
 
 
+@pytest.mark.timeout(3600)  # hang guard: 1000 turns and two start-ups of Rasa on a shared machine
 def test_50_concurrent_conversations_lose_nothing(rasa: servers.Server) -> None:
     base_url = rasa.ready_url.rstrip("/")
     with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
@@ -97,6 +110,12 @@ def test_50_concurrent_conversations_lose_nothing(rasa: servers.Server) -> None:
         for (message, response), reply in zip(conversation(index), replies, strict=True):
             if response is not None:
                 assert says(reply, response), (sender(index), message, reply)
+            if response is not None and response.startswith("utter_ask_"):
+                assert any("](https://" in text for text in texts(reply)), (
+                    "links lost",
+                    sender(index),
+                    message,
+                )
 
     db = Path(rasa.command[rasa.command.index("--endpoints") + 1]).parent / "conversations.db"
     for index in range(CONVERSATIONS):

@@ -37,10 +37,13 @@ def test_conversation_continues_after_a_restart(action_server: servers.Server, t
 
     with servers.running(default_profile_server(action_server, db)) as second:
         url = second.ready_url.rstrip("/")
+        restored = trackers.tracker(url, SENDER)
         trackers.send(url, SENDER, AFTER_RESTART)
         after = trackers.tracker(url, SENDER)
 
-    assert after["slots"]["topic"] == "ask_team_roles"
+    assert restored["slots"] == before["slots"]
+    assert restored["events"] == before["events"]
+    assert after["slots"]["topic"] == "ask_team_roles", "the next message continues with the same topic"
     assert after["events"][: len(before["events"])] == before["events"], "the history is kept, unchanged"
     assert [turn.text for turn in trackers.turns(after["events"])] == [*BEFORE_RESTART, AFTER_RESTART]
     # The restart continues the same conversation session instead of opening a new one.

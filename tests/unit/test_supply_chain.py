@@ -161,3 +161,14 @@ def test_a_package_without_a_hash_is_refused(sandbox: Path) -> None:
     assert result.returncode != 0
     assert "must have a hash" in result.stderr.lower()
     assert not installed(sandbox)
+
+
+# --- nothing leaves the machine -------------------------------------------------------------------------
+
+
+def test_rasa_telemetry_is_off_in_every_script_that_runs_rasa() -> None:
+    """Rasa sends usage statistics and error reports to its publisher unless told not to."""
+    for script in sorted((REPO / "scripts").glob("*.sh")):
+        text = script.read_text(encoding="utf-8")
+        if "bin/rasa" in text:
+            assert re.search(r"^export RASA_TELEMETRY_ENABLED=false$", text, re.MULTILINE), script.name

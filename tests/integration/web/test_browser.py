@@ -238,12 +238,13 @@ def test_reload_shows_the_history_and_continues_the_conversation(desktop: Visit)
     desktop.open_widget()
     desktop.ask(QUESTION)
     desktop.answer_link()
-    before = desktop.log.inner_text()
+    messages = desktop.log.locator(".bienvenue-message")
+    before = messages.all_text_contents()
     session_id = desktop.session_id()
 
     desktop.page.reload()
     expect(desktop.log).to_be_visible()  # the widget stays open after a reload
-    expect(desktop.log).to_have_text(before)
+    expect(messages).to_have_text(before)
     desktop.ask("merci")
     assert desktop.session_id() == session_id
     assert user_turns(desktop.stack, session_id) == 2
