@@ -3,6 +3,8 @@
 # many steps passed and failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Nothing leaves the machine: no usage statistics or error reports to Rasa's publisher.
+export RASA_TELEMETRY_ENABLED=false
 export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:5055/webhook}
 export BIENVENUE_TRACKER_DB=${BIENVENUE_TRACKER_DB:-var/conversations.db}
 mkdir -p results

@@ -3,6 +3,8 @@
 # Rasa's cache (.rasa/cache) makes a retraining after a small edit reuse the unchanged components.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing leaves the machine: no usage statistics or error reports to Rasa's publisher.
+export RASA_TELEMETRY_ENABLED=false
 
 newest_model=$(ls -t models/*.tar.gz 2>/dev/null | head -n 1 || true)
 if [ -n "$newest_model" ] && [ "${1:-}" != "--force" ] \
