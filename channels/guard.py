@@ -63,6 +63,8 @@ INVALID_SENDER_ANSWER = (
 _MARKUP = str.maketrans({"<": "‹", ">": "›", "[": "(", "]": ")"})
 # Bidirectional embeddings, overrides and isolates only reorder what is displayed: text spoofing, no meaning.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Beyond this many times the limit, no amount of stray spaces or control characters explains the length.
+_UNCLEANABLE_FACTOR = 4
 # Rasa's logger for tracker store failures (FailSafeTrackerStore logs them there, then carries on).
 TRACKER_STORE_LOGGER = "rasa.core.tracker_store"
 
@@ -113,11 +115,16 @@ class CheckedMessage:
 
 
 def check_message(text: str, max_chars: int) -> CheckedMessage:
+    """The limit counts cleaned characters; text too long to ever fit is refused before cleaning, which
+    runs on the server's event loop (about a second for 2 MB)."""
+    too_long = TOO_LONG_ANSWER.format(limit=_french_number(max_chars))
+    if len(text) > _UNCLEANABLE_FACTOR * max_chars:
+        return CheckedMessage("", too_long)
     cleaned = clean_text(text)
     if not cleaned:
         return CheckedMessage(cleaned, EMPTY_MESSAGE_ANSWER)
     if len(cleaned) > max_chars:
-        return CheckedMessage(cleaned, TOO_LONG_ANSWER.format(limit=_french_number(max_chars)))
+        return CheckedMessage(cleaned, too_long)
     return CheckedMessage(cleaned)
 
 
@@ -174,7 +181,8 @@ watch_tracker_store_errors()
 
 
 class _WatchedOutputChannel(OutputChannel):
-    """Forwards the bot's messages to the channel's output, noting that the bot replied."""
+    """Forwards the bot's messages to the channel's output, noting that the bot replied (Rasa only ever
+    calls send_response and name on an output channel)."""
 
     def __init__(self, inner: OutputChannel, turn: _Turn) -> None:
         self._inner = inner
@@ -182,11 +190,6 @@ class _WatchedOutputChannel(OutputChannel):
 
     def name(self) -> str:  # type: ignore[override]  # Rasa picks channel-specific responses by this name
         return self._inner.name()
-
-    def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("_"):
-            raise AttributeError(attribute)
-        return getattr(self._inner, attribute)
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         if self._turn.closed:

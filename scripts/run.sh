@@ -13,8 +13,10 @@ actions_port=${ACTIONS_PORT:-5055}
 web_port=${WEB_PORT:-8080}
 # The web page's origin: the only origin allowed by CORS on the REST and socket.io channels.
 export BIENVENUE_WEB_ORIGIN=${BIENVENUE_WEB_ORIGIN:-http://localhost:$web_port}
-# Request bodies larger than this are refused with 413 (Sanic reads SANIC_* variables).
-export SANIC_REQUEST_MAX_SIZE=${SANIC_REQUEST_MAX_SIZE:-100000}
+# Request bodies larger than this are refused with 413 by the Rasa server only (Sanic reads SANIC_* variables):
+# Rasa's calls to the action server carry the whole conversation and the domain, often more.
+request_max_size=${SANIC_REQUEST_MAX_SIZE:-100000}
+unset SANIC_REQUEST_MAX_SIZE
 export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$actions_port/webhook}
 export BIENVENUE_TRACKER_DB=${BIENVENUE_TRACKER_DB:-var/conversations.db}
 mkdir -p "$(dirname "$BIENVENUE_TRACKER_DB")" var/log
@@ -37,7 +39,10 @@ wait_for() {  # url, name, pid
   done
 }
 
-.venv/bin/rasa run actions --port "$actions_port" >var/log/actions.log 2>&1 &
+# The action server listens on loopback only (rasa_sdk binds 0.0.0.0 by default), and keeps a new connection
+# open until its request comes: a busy Rasa server may take more than Sanic's default 5 seconds to send it.
+SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=120 \
+  .venv/bin/rasa run actions --port "$actions_port" >var/log/actions.log 2>&1 &
 pids+=($!)
 wait_for "http://localhost:$actions_port/health" "action server" "${pids[-1]}"
 
@@ -49,7 +54,8 @@ fi
 # The HTTP API (model, tracker, training endpoints) stays off unless a token protects it.
 api_args=()
 [ -n "${RASA_API_TOKEN:-}" ] && api_args=(--enable-api --auth-token "$RASA_API_TOKEN")
-.venv/bin/rasa run --model models --endpoints endpoints.yml --credentials credentials.yml \
+SANIC_REQUEST_MAX_SIZE=$request_max_size \
+  .venv/bin/rasa run --model models --endpoints endpoints.yml --credentials credentials.yml \
   --interface 127.0.0.1 --port "$rasa_port" --cors "$BIENVENUE_WEB_ORIGIN" "${api_args[@]}" \
   >var/log/rasa.log 2>&1 &
 pids+=($!)

@@ -100,6 +100,8 @@ def action_server(port: int | None = None, name: str = "actions") -> Server:
         name=name,
         command=[str(VENV_BIN / "rasa"), "run", "actions", "--port", str(port)],
         ready_url=f"http://127.0.0.1:{port}/health",
+        # As in run.sh: a busy Rasa server may take more than Sanic's default 5 s to send its request.
+        env={"SANIC_HOST": "127.0.0.1", "SANIC_KEEP_ALIVE_TIMEOUT": "120"},
     )
 
 

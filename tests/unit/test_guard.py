@@ -78,6 +78,15 @@ def test_messages_over_the_limit_are_refused_with_the_limit_in_french() -> None:
     assert "2\u202f000 caractères" in checked.refusal
 
 
+def test_huge_messages_are_refused_without_being_cleaned(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_cleaning(text: str) -> str:
+        raise AssertionError("cleaned")
+
+    monkeypatch.setattr(guard, "clean_text", no_cleaning)
+    checked = guard.check_message("\x00" * 2_000_000, 2000)
+    assert checked.refusal == guard.TOO_LONG_ANSWER.format(limit="2\u202f000")
+
+
 def test_a_message_at_the_limit_is_accepted_and_counted_after_cleaning() -> None:
     assert guard.check_message("a" * 50, 50) == guard.CheckedMessage("a" * 50)
     assert guard.check_message("  " + "a" * 50 + "\x00\x00  ", 50) == guard.CheckedMessage("a" * 50)
