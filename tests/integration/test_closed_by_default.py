@@ -14,7 +14,9 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import os
 import re
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -60,6 +62,7 @@ PROTECTED_ENDPOINTS = [endpoint for endpoint in API_ENDPOINTS if endpoint != ("G
 class Running:
     rasa_url: str
     ports: dict[str, int]
+    server: servers.Server
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +95,7 @@ def run_sh(directory: Path, name: str, env: dict[str, str]) -> Iterator[Running]
         servers.Server(
             name=f"{name}-web", command=[], ready_url=f"http://127.0.0.1:{ports['web']}/"
         ).wait_ready()
-        yield Running(rasa_url=f"http://127.0.0.1:{ports['rasa']}", ports=ports)
+        yield Running(rasa_url=f"http://127.0.0.1:{ports['rasa']}", ports=ports, server=server)
 
 
 @pytest.fixture(scope="module")
@@ -326,8 +329,6 @@ def secret_values(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 @pytest.mark.parametrize("name", CONFIG_FILES)
 def test_config_files_take_secrets_from_the_environment_only(name: str) -> None:
     path = servers.REPO / name
-    if not path.exists():
-        pytest.skip(f"{name} does not exist")
     for key, value in secret_values(yaml.safe_load(path.read_text(encoding="utf-8")) or {}):
         assert value in (None, "") or (isinstance(value, str) and ENV_REFERENCE.match(value)), (name, key)
 
@@ -341,3 +342,17 @@ def test_run_sh_takes_the_api_token_from_the_environment_only() -> None:
 def test_an_empty_message_is_refused_by_make_run_too(default_run: Running) -> None:
     replies = answered(post(default_run.rasa_url, {"sender": "closed-empty", "message": " "}), "closed-empty")
     assert texts(replies) == [guard.EMPTY_MESSAGE_ANSWER]
+
+
+# Last in this module: it stops the default run.
+def test_make_run_answers_in_french_then_ctrl_c_stops_everything_it_started(default_run: Running) -> None:
+    sender = "closed-hello"
+    replies = answered(post(default_run.rasa_url, {"sender": sender, "message": "bonjour"}), sender)
+    assert "Bienvenue" in texts(replies)[0]
+    process = default_run.server.process
+    assert process is not None
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to its foreground job on Ctrl-C
+    process.wait(timeout=120)
+    for port in default_run.ports.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
