@@ -22,7 +22,9 @@ import platform
 import random
 import secrets
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -470,6 +472,8 @@ def main() -> None:
         "instead of training; the training figures are then left out",
     )
     args = parser.parse_args()
+    # A plain `kill` unwinds like Ctrl-C, so that every server started here is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     started = time.monotonic()
     results: dict = {"date": datetime.datetime.now().isoformat(timespec="minutes"), "machine": machine_info()}
