@@ -20,10 +20,11 @@ test:
 lock:
 	@scripts/setup.sh --lock
 
-# Bienvenue's configuration against Rasa's default, side by side (about 20 min): results/bench/bench.{json,png}.
+# Bienvenue's configuration against Rasa's default, side by side: results/bench/bench.{json,png}. Mostly training
+# time; BENCH_ARGS="--skip-training results/bench/models" re-measures the servers with the last run's models.
 .PHONY: bench
 bench: setup
-	@scripts/setup-test-system.sh && .venv/bin/python -m bench.run
+	@scripts/setup-test-system.sh && .venv/bin/python -m bench.run $(BENCH_ARGS)
 
 # For the content team (README, « La routine de la semaine »): the conversation report in results/report/
 # (DAYS=7: conversations of the last 7 days only; ENDPOINTS=endpoints.production.yml: the PostgreSQL store),

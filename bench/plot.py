@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt
 
 COLOURS = {"bienvenue": "#000091", "default": "#e1000f", "floor": "#7f7f7f"}
-LABELS = {"bienvenue": "Bienvenue", "default": "Rasa default", "floor": "floor (/greet, no NLU)"}
+LABELS = {"bienvenue": "Bienvenue", "default": "Rasa default", "floor": "floor (payloads, no NLU)"}
 
 
 def plot(results: dict, path: Path) -> None:
@@ -46,6 +46,7 @@ def plot(results: dict, path: Path) -> None:
     latency_ax.set_ylabel("latency per message (ms, log scale; whiskers p1–p99)")
     latency_ax.set_title("Latency distribution")
     latency_ax.legend(loc="upper left")
+    throughput_ax.set_ylim(top=throughput_ax.get_ylim()[1] * 1.1)
     throughput_ax.set_ylabel("messages per second")
     throughput_ax.set_title("Throughput")
 
@@ -63,6 +64,7 @@ def plot(results: dict, path: Path) -> None:
     scale_ax.set_ylabel("messages per second")
     scale_ax.set_title("Behind nginx, PostgreSQL + Redis")
     if setups:
+        scale_ax.set_ylim(top=scale_ax.get_ylim()[1] * 1.25)  # room for the legend above the bars
         scale_ax.legend(loc="upper left")
 
     machine = results["machine"]

@@ -1,8 +1,9 @@
 """`make bench`: Bienvenue's configuration against Rasa's default one, side by side on this machine.
 
 Same training data and domain for both; Rasa's default is the config.yml that `rasa init` writes (copied to
-bench/config.default.yml). Also measured: a floor (the payload "/greet", which skips NLU, on Bienvenue's
-server), and one Rasa instance against two behind nginx sharing PostgreSQL and Redis (production profile).
+bench/config.default.yml). Also measured: a floor (the same messages sent as payloads such as "/greet",
+which skip NLU, on Bienvenue's server), and one Rasa instance against two behind nginx sharing PostgreSQL and
+Redis (production profile).
 Writes results/bench/bench.json and results/bench/bench.png, and prints the figures with their ratios.
 
 Figures, not a test: nothing fails on time. Other developers may share the machine: the load average is
@@ -29,7 +30,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import requests
 
 from bench import load, plot
@@ -44,7 +47,6 @@ TRAIN_LOCK = Path("/tmp/bienvenue-train.lock")
 # Concurrent conversations -> messages each: a fixed number of messages per level keeps the run bounded.
 LEVELS = {1: 60, 10: 15, 50: 5}
 SCALE_LEVELS = {10: 15, 50: 5}
-FLOOR_MESSAGE = "/greet"
 WARM_UP_MESSAGES = 5
 # The "one-line data change" for the cached retraining: one more NLU example, the most common edit.
 DATA_CHANGE = 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - bonjour depuis le banc d\'essai\n'
@@ -163,6 +165,21 @@ def train_all(workspace: Path, models: Path) -> dict:
     return timings
 
 
+class Pools(NamedTuple):
+    texts: list[str]
+    payloads: list[str]
+
+
+def message_pools(examples: list[tuple[str, str]]) -> Pools:
+    """The held-out messages in a fixed shuffled order (every run sends the same ones), and the same
+    messages as payloads of their intents: the floor follows the same dialogue paths without NLU."""
+    order = list(range(len(examples)))
+    random.Random(0).shuffle(order)
+    return Pools(
+        texts=[examples[index][0] for index in order], payloads=[f"/{examples[index][1]}" for index in order]
+    )
+
+
 def holdout_examples() -> list[tuple[str, str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
@@ -174,13 +191,16 @@ def intent_accuracy(base_url: str, token: str, examples: list[tuple[str, str]]) 
     """Accuracy on the held-out examples, counted like `rasa test nlu` (a fallback counts as the intent ranked
     first below it), and the share answered with the right intent outright (a fallback counts as a miss)."""
     as_rasa_test = outright = 0
+    parse_ms = []
     for text, intent in examples:
+        started = time.perf_counter()
         reply = requests.post(
             f"{base_url}/model/parse",
             params={"token": token},
             json={"text": text},
             timeout=load.REQUEST_TIMEOUT_S,
         )
+        parse_ms.append((time.perf_counter() - started) * 1000)
         reply.raise_for_status()
         parsed = reply.json()
         predicted = parsed["intent"]["name"]
@@ -196,6 +216,9 @@ def intent_accuracy(base_url: str, token: str, examples: list[tuple[str, str]]) 
         "examples": total,
         "accuracy": round(as_rasa_test / total, 4),
         "accuracy_fallback_as_miss": round(outright / total, 4),
+        # NLU alone, one request at a time: the share of a message's latency spent understanding it.
+        "nlu_parse_p50_ms": round(float(np.percentile(parse_ms, 50)), 1),
+        "nlu_parse_p95_ms": round(float(np.percentile(parse_ms, 95)), 1),
     }
 
 
@@ -240,7 +263,7 @@ def run_levels(base_url: str, pool: list[str], levels: dict[int, int], prefix: s
 
 
 def measure_config(
-    name: str, model: Path, action_url: str, workspace: Path, examples: list[tuple[str, str]], pool: list[str]
+    name: str, model: Path, action_url: str, workspace: Path, examples: list[tuple[str, str]], pools: Pools
 ) -> dict:
     """Model load, memory, accuracy and latency of one configuration, on the default (SQLite) profile."""
     token = secrets.token_hex(16)
@@ -254,12 +277,12 @@ def measure_config(
         figures["memory_after_load"] = memory_mb(server.process.pid)
         log(f"{name}: ready in {figures['load_s']} s, {figures['memory_after_load']['rss_mb']} MB")
         base_url = server.ready_url.rstrip("/")
-        load.run_level(base_url, pool, 1, WARM_UP_MESSAGES, f"{name}-warm-up")
+        load.run_level(base_url, pools.texts, 1, WARM_UP_MESSAGES, f"{name}-warm-up")
         figures["holdout"] = intent_accuracy(base_url, token, examples)
         log(f"{name}: held-out accuracy {figures['holdout']['accuracy']}")
-        figures["levels"] = run_levels(base_url, pool, LEVELS, name)
+        figures["levels"] = run_levels(base_url, pools.texts, LEVELS, name)
         if name == "bienvenue":
-            figures["floor_levels"] = run_levels(base_url, [FLOOR_MESSAGE], LEVELS, "floor")
+            figures["floor_levels"] = run_levels(base_url, pools.payloads, LEVELS, "floor")
         figures["memory_after_load_test"] = memory_mb(server.process.pid)
     return figures
 
@@ -398,6 +421,13 @@ def report(results: dict) -> str:
             "",
             "",
         ),
+        (
+            "NLU alone (/model/parse), p50 (ms)",
+            ours["holdout"]["nlu_parse_p50_ms"],
+            default["holdout"]["nlu_parse_p50_ms"],
+            "",
+            ratio(ours["holdout"]["nlu_parse_p50_ms"], default["holdout"]["nlu_parse_p50_ms"]),
+        ),
     ]
     for c in ours["levels"]:
         for key, label in (
@@ -423,6 +453,11 @@ def report(results: dict) -> str:
     )
     lines.append(f"failed requests: {errors}")
     top = max(ours["levels"], key=int)
+    floor_x = ratio(floor[top]["throughput_msg_s"], default["levels"][top]["throughput_msg_s"])
+    lines.append(
+        f"The floor (no NLU at all) gives ×{floor_x} the default's throughput at {top} conversations: "
+        "no NLU pipeline can gain more on this stack."
+    )
     lines.append("")
     lines.append("Issue targets (information, not pass/fail):")
     lines.append(
@@ -478,9 +513,7 @@ def main() -> None:
     started = time.monotonic()
     results: dict = {"date": datetime.datetime.now().isoformat(timespec="minutes"), "machine": machine_info()}
     examples = holdout_examples()
-    # Real user messages, in a fixed shuffled order so that every run sends the same ones.
-    pool = [text for text, _ in examples]
-    random.Random(0).shuffle(pool)
+    pools = message_pools(examples)
     with tempfile.TemporaryDirectory(prefix="bienvenue-bench-") as temporary:
         workspace = Path(temporary)
         if args.skip_training:
@@ -492,10 +525,10 @@ def main() -> None:
         with servers.running(servers.action_server(name="bench-actions")) as actions:
             action_url = actions.ready_url.replace("/health", "/webhook")
             results["configs"] = {
-                name: measure_config(name, models / f"{name}.tar.gz", action_url, workspace, examples, pool)
+                name: measure_config(name, models / f"{name}.tar.gz", action_url, workspace, examples, pools)
                 for name in CONFIGS
             }
-            results["scale"] = measure_scale(models / "bienvenue.tar.gz", action_url, pool)
+            results["scale"] = measure_scale(models / "bienvenue.tar.gz", action_url, pools.texts)
     results["ratios"] = compute_ratios(results["configs"], results["training"])
     results["machine"]["load_average_at_end"] = load_average()
     results["duration_min"] = round((time.monotonic() - started) / 60, 1)
