@@ -5,8 +5,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 # Nothing leaves the machine: no usage statistics or error reports to Rasa's publisher.
 export RASA_TELEMETRY_ENABLED=false
-export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:5055/webhook}
-export BIENVENUE_TRACKER_DB=${BIENVENUE_TRACKER_DB:-var/conversations.db}
 mkdir -p results
 
 passed=0
@@ -24,7 +22,9 @@ step "ruff" .venv/bin/ruff check .
 step "rasa data validate" .venv/bin/python tests/validate_data.py
 step "unit tests" .venv/bin/pytest tests/unit -q
 step "training" scripts/train.sh
-step "conversation tests (rasa test)" .venv/bin/rasa test core --model models --stories tests/stories \
+# endpoints.yml's variables for `rasa test` only: exported, they would leak into the servers the tests start.
+step "conversation tests (rasa test)" env ACTION_SERVER_URL=http://localhost:5055/webhook \
+  BIENVENUE_TRACKER_DB=var/conversations.db .venv/bin/rasa test core --model models --stories tests/stories \
   --fail-on-prediction-errors --out results/core
 step "NLU held-out evaluation" .venv/bin/python tests/nlu_evaluation.py
 step "integration tests" .venv/bin/pytest tests/integration -q
