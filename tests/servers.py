@@ -43,6 +43,7 @@ class Server:
     command: Sequence[str]
     ready_url: str
     env: dict[str, str] = field(default_factory=dict)
+    stop_signal: signal.Signals = signal.SIGTERM
     process: subprocess.Popen | None = None
 
     @property
@@ -63,22 +64,27 @@ class Server:
         self.wait_ready()
         return self
 
+    def is_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.ready_url, timeout=5):
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}: see {self.log_path}")
-            try:
-                with urllib.request.urlopen(self.ready_url, timeout=5):
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
+            if self.is_ready():
+                return
+            time.sleep(0.5)
         raise RuntimeError(f"{self.name} not ready after {STARTUP_TIMEOUT_S} s: see {self.log_path}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        os.killpg(self.process.pid, self.stop_signal)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,31 +27,13 @@ PG_DATABASE = "bienvenue"
 
 @dataclass
 class Service(servers.Server):
-    """A server that is ready when `probe` succeeds (not an HTTP URL), stopped with `stop_signal`."""
+    """A server that is ready when `probe` succeeds (its address is not an HTTP URL)."""
 
     probe: Callable[[], bool] = lambda: False
-    stop_signal: signal.Signals = signal.SIGTERM
     address: tuple[str, int] = ("127.0.0.1", 0)
 
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + servers.STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: see {self.log_path}")
-            if self.probe():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready after {servers.STARTUP_TIMEOUT_S} s: see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, self.stop_signal)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+    def is_ready(self) -> bool:
+        return self.probe()
 
 
 def tcp_open(port: int) -> Callable[[], bool]:
