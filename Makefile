@@ -1,43 +1,76 @@
-# Front door of Bienvenue. `make run` and `make test` do all the set-up they need on a fresh machine.
-.PHONY: setup train run chat test lock
+# Front door of Bienvenue: every task is a target (`make help` lists them). `make run` and `make test` do all
+# the set-up they need on a fresh machine.
 
-setup:
-	@scripts/setup.sh
+# Nothing leaves the machine: no usage statistics or error reports to Rasa's publisher. The one place where
+# telemetry is turned off: every script, server and test started through make inherits it.
+export RASA_TELEMETRY_ENABLED := false
 
-train: setup
-	@scripts/train.sh
-
-run: train
-	@scripts/run.sh
-
-chat: train
-	@scripts/run.sh --shell
-
-test:
-	@scripts/test.sh
-
-# Re-pin every package (with hashes) after editing requirements.in.
-lock:
-	@scripts/setup.sh --lock
-
-# Bienvenue's configuration against Rasa's default, side by side: results/bench/bench.{json,png}. Mostly training
-# time; BENCH_ARGS="--skip-training results/bench/models" re-measures the servers with the last run's models.
-.PHONY: bench
-bench: setup
-	@scripts/setup-test-system.sh && .venv/bin/python -m bench.run $(BENCH_ARGS)
-
-# For the content team (README, « La routine de la semaine »): the conversation report in results/report/
-# (DAYS=7: conversations of the last 7 days only; ENDPOINTS=endpoints.production.yml: the PostgreSQL store),
-# what the current model answers to the unanswered questions, and the deletion of the conversations whose
-# last message is older than BIENVENUE_RETENTION_DAYS (90 by default).
-.PHONY: report unanswered-check purge
+VENV := .venv/bin
 ENDPOINTS ?= endpoints.yml
 
-report: setup
-	@.venv/bin/python -m reports report --endpoints $(ENDPOINTS) $(if $(DAYS),--days $(DAYS))
+.DEFAULT_GOAL := help
+.PHONY: help setup test-system train run chat lock test lint validate unit test-stories test-nlu integration \
+	bench report unanswered-check purge
 
-unanswered-check: setup
-	@.venv/bin/python -m reports unanswered-check
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-purge: setup
-	@.venv/bin/python -m reports purge --endpoints $(ENDPOINTS)
+# --- using the assistant ---------------------------------------------------------------------------------
+
+setup: ## create .venv from requirements.lock and install the web page's packages (no-op when up to date)
+	@scripts/setup.sh
+
+train: setup ## train a model if the data, domain or config changed (scripts/train.sh --force to force)
+	@scripts/train.sh
+
+run: train ## start the assistant: action server, Rasa (REST, socket.io, Mattermost) and the web page
+	@scripts/run.sh
+
+chat: train ## talk to the assistant in this terminal
+	@scripts/run.sh --shell
+
+lock: ## re-pin every package (with hashes) after editing requirements.in
+	@scripts/setup.sh --lock
+
+# --- the test suite: `make test` runs every step below and prints each one's duration -------------------
+
+test: ## the whole suite: every step below, with a summary of durations (honest exit code)
+	@scripts/test.sh
+
+test-system: ## install the system packages the tests need (Chromium, PostgreSQL, Redis, nginx)
+	@scripts/setup-test-system.sh
+
+lint: setup ## ruff on the whole tree
+	@$(VENV)/ruff check .
+
+validate: setup ## rasa data validate, every warning being an error
+	@$(VENV)/python tests/validate_data.py
+
+unit: setup ## unit tests (no server)
+	@$(VENV)/pytest tests/unit -q
+
+test-stories: train ## conversation tests (rasa test core on tests/stories)
+	@ACTION_SERVER_URL=http://localhost:5055/webhook BIENVENUE_TRACKER_DB=var/conversations.db \
+	  $(VENV)/rasa test core --model models --stories tests/stories --fail-on-prediction-errors --out results/core
+
+test-nlu: train ## NLU evaluation on the held-out examples (fails under the required accuracy)
+	@$(VENV)/python tests/nlu_evaluation.py
+
+integration: train test-system ## integration tests against real servers (Rasa, PostgreSQL, Redis, Chromium…)
+	@$(VENV)/pytest tests/integration -q
+
+# --- measures and reports ---------------------------------------------------------------------------------
+
+bench: setup test-system ## Bienvenue against Rasa's default configuration: results/bench/bench.{json,png}
+	@$(VENV)/python -m bench.run $(BENCH_ARGS)
+
+# For the content team (README, « La routine de la semaine »); DAYS=7: the last 7 days only;
+# ENDPOINTS=endpoints.production.yml: the PostgreSQL store.
+report: setup ## conversation report in results/report/ (DAYS=…, ENDPOINTS=…)
+	@$(VENV)/python -m reports report --endpoints $(ENDPOINTS) $(if $(DAYS),--days $(DAYS))
+
+unanswered-check: setup ## what the current model answers to the unanswered questions
+	@$(VENV)/python -m reports unanswered-check
+
+purge: setup ## delete the conversations older than the retention period (ENDPOINTS=…)
+	@$(VENV)/python -m reports purge --endpoints $(ENDPOINTS)

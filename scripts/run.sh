@@ -4,8 +4,6 @@
 # With --shell, talks to the assistant in this terminal (rasa shell) instead of serving the channels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Nothing leaves the machine: no usage statistics or error reports to Rasa's publisher.
-export RASA_TELEMETRY_ENABLED=false
 
 mode=${1:-server}
 rasa_port=${RASA_PORT:-5005}

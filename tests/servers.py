@@ -22,6 +22,17 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"
 LOG_DIR = REPO / "results" / "logs"
 STARTUP_TIMEOUT_S = 600
+# What every server started by the tests gets from the tests' own environment: enough to find programs and
+# write temporary files, nothing else (no stray BIENVENUE_*, MATTERMOST_* or ACTION_SERVER_URL).
+INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONHASHSEED")
+# Nothing leaves the machine: no usage statistics or error reports to Rasa's publisher.
+BASE_ENV = {"RASA_TELEMETRY_ENABLED": "false"}
+
+
+def server_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The minimal, explicit environment of a server: inherited basics, BASE_ENV, then the server's own."""
+    inherited = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+    return {**inherited, **BASE_ENV, **extra}
 
 
 def free_port() -> int:
@@ -50,17 +61,32 @@ class Server:
     def log_path(self) -> Path:
         return LOG_DIR / f"{self.name}.log"
 
-    def start(self) -> Server:
+    @property
+    def base_url(self) -> str:
+        scheme, _, rest = self.ready_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    @property
+    def webhook_url(self) -> str:
+        """Where Rasa sends its calls, for an action server."""
+        return f"{self.base_url}/webhook"
+
+    def launch(self) -> Server:
+        """Starts the process without waiting: servers launched together load in parallel."""
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=REPO,
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so that stop() also ends the server's children
-        )
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=REPO,
+                env=server_environment(self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # so that stop() also ends the server's children
+            )
+        return self
+
+    def start(self) -> Server:
+        self.launch()
         self.wait_ready()
         return self
 
@@ -98,6 +124,20 @@ def running(server: Server) -> Iterator[Server]:
         yield server.start()
     finally:
         server.stop()
+
+
+@contextmanager
+def running_together(*group: Server) -> Iterator[tuple[Server, ...]]:
+    """Launches every server at once, then waits for each: independent start-ups overlap."""
+    try:
+        for server in group:
+            server.launch()
+        for server in group:
+            server.wait_ready()
+        yield group
+    finally:
+        for server in group:
+            server.stop()
 
 
 def action_server(port: int | None = None, name: str = "actions") -> Server:

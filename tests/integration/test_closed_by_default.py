@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import os
 import re
+import select
 import signal
 import socket
 import time
@@ -96,6 +96,18 @@ def run_sh(directory: Path, name: str, env: dict[str, str]) -> Iterator[Running]
             name=f"{name}-web", command=[], ready_url=f"http://127.0.0.1:{ports['web']}/"
         ).wait_ready()
         yield Running(rasa_url=f"http://127.0.0.1:{ports['rasa']}", ports=ports, server=server)
+        assert_ctrl_c_stops_everything(server, ports)
+
+
+def assert_ctrl_c_stops_everything(server: servers.Server, ports: dict[str, int]) -> None:
+    """Ctrl-C on `make run` stops every server it started: checked when each run ends, whatever ran before."""
+    process = server.process
+    assert process is not None and process.poll() is None, "run.sh stopped before Ctrl-C"
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to its foreground job on Ctrl-C
+    process.wait(timeout=120)
+    for port in ports.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -205,19 +217,26 @@ def test_the_allowed_origin_comes_from_the_environment(configured_run: Running) 
 
 
 def post_chunked(base_url: str, body: bytes) -> int:
-    """A body without Content-Length: the server only learns its size while reading it."""
+    """The status of a body sent without Content-Length: the server only learns its size while reading it.
+
+    The body goes in chunks, and the sending stops as soon as the server has answered, so that its answer is
+    read before it closes the connection: a reset without an answer is an error, not a 413.
+    """
     host, port = base_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=120)
-    try:
-        chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
-        connection.request(
-            "POST", WEBHOOK, body=chunks, headers={"Content-Type": "application/json"}, encode_chunked=True
+    with socket.create_connection((host, int(port)), timeout=120) as connection:
+        connection.sendall(
+            f"POST {WEBHOOK} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
         )
-        return connection.getresponse().status
-    except (ConnectionResetError, BrokenPipeError):
-        return 413  # the server answered 413 and closed the connection while the body was still being sent
-    finally:
-        connection.close()
+        for start in range(0, len(body), 8192):
+            if select.select([connection], [], [], 0.05)[0]:
+                break  # the server answered before the end of the body
+            chunk = body[start : start + 8192]
+            connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        else:
+            connection.sendall(b"0\r\n\r\n")
+        status_line = connection.makefile("rb").readline()
+    return int(status_line.split()[1])
 
 
 def message_body(size: int) -> bytes:
@@ -333,10 +352,26 @@ def test_config_files_take_secrets_from_the_environment_only(name: str) -> None:
         assert value in (None, "") or (isinstance(value, str) and ENV_REFERENCE.match(value)), (name, key)
 
 
-def test_run_sh_takes_the_api_token_from_the_environment_only() -> None:
-    run = (servers.REPO / "scripts" / "run.sh").read_text(encoding="utf-8")
-    assert run.count("--auth-token") == 1
-    assert '--enable-api --auth-token "$RASA_API_TOKEN"' in run
+def rasa_arguments(run: Running) -> list[str]:
+    """The command line of the Rasa server that run.sh started (it listens on the run's Rasa port)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().decode().split("\0")
+        except OSError:
+            continue  # a process that ended meanwhile
+        is_rasa = any(argument.endswith("bin/rasa") for argument in arguments[:2])
+        if is_rasa and "run" in arguments and str(run.ports["rasa"]) in arguments:
+            return arguments
+    raise AssertionError("no Rasa process found for this run")
+
+
+def test_run_sh_takes_the_api_token_from_the_environment_only(
+    default_run: Running, configured_run: Running
+) -> None:
+    assert "--enable-api" not in rasa_arguments(default_run)
+    configured = rasa_arguments(configured_run)
+    assert configured.count("--auth-token") == 1
+    assert configured[configured.index("--auth-token") + 1] == API_TOKEN
 
 
 def test_an_empty_message_is_refused_by_make_run_too(default_run: Running) -> None:
@@ -344,15 +379,8 @@ def test_an_empty_message_is_refused_by_make_run_too(default_run: Running) -> No
     assert texts(replies) == [guard.EMPTY_MESSAGE_ANSWER]
 
 
-# Last in this module: it stops the default run.
-def test_make_run_answers_in_french_then_ctrl_c_stops_everything_it_started(default_run: Running) -> None:
+def test_make_run_answers_in_french(default_run: Running) -> None:
+    """(Ctrl-C then stops everything it started: checked when the run ends, see run_sh.)"""
     sender = "closed-hello"
     replies = answered(post(default_run.rasa_url, {"sender": sender, "message": "bonjour"}), sender)
     assert "Bienvenue" in texts(replies)[0]
-    process = default_run.server.process
-    assert process is not None
-    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to its foreground job on Ctrl-C
-    process.wait(timeout=120)
-    for port in default_run.ports.values():
-        with pytest.raises(requests.ConnectionError):
-            requests.get(f"http://127.0.0.1:{port}/", timeout=5)

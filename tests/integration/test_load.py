@@ -1,30 +1,24 @@
 """Load with nothing lost: 50 conversations of 20 messages each, at the same time, over the REST channel.
 
 Every message gets its own answer, to its sender, in order; afterwards every conversation is complete in the
-tracker store, and still is once the Rasa server has restarted. Completeness only: no timing is asserted.
+tracker store, and a fresh Rasa process on the same store reads each one back complete. Completeness only: no
+timing is asserted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
-from channels import guard
-from tests import servers
-from tests.integration import trackers
+from tests.integration.conftest import Bot
 from tests.integration.robustness import (
-    ACTION_SERVER_ENV,
     HANG_GUARD_S,
-    QUIET_ENV,
     WEBHOOK,
     assert_answer,
     replies_per_message,
     says,
-    stored_events,
     texts,
 )
 
@@ -56,29 +50,6 @@ def sender(index: int) -> str:
     return f"load-{index:02d}"
 
 
-@pytest.fixture(scope="module")
-def action_server() -> Iterator[servers.Server]:
-    """The action server as scripts/run.sh should start it: a busy Rasa may take more than Sanic's default
-    5 seconds between opening a connection and sending its request, and would find it closed."""
-    server = servers.action_server(name="actions-load")
-    server.env = {**QUIET_ENV, **ACTION_SERVER_ENV}
-    with servers.running(server):
-        yield server
-
-
-@pytest.fixture(scope="module")
-def rasa(action_server: servers.Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
-    directory = tmp_path_factory.mktemp("load")
-    endpoints = servers.sqlite_endpoints(
-        directory, action_server.ready_url.replace("/health", "/webhook"), directory / "conversations.db"
-    )
-    # This test checks completeness, not speed: on a busy machine a slow turn must not become an apology.
-    env = {**QUIET_ENV, guard.REPLY_TIMEOUT_ENV: str(HANG_GUARD_S)}
-    server = servers.rasa_server(endpoints, name="rasa-load", extra_args=trackers.API_ARGS, env=env)
-    with servers.running(server):
-        yield server
-
-
 def talk(base_url: str, index: int) -> list[list[dict]]:
     """One user: each message sent once the previous one is answered; returns the replies in order."""
     replies = []
@@ -100,11 +71,10 @@ def assert_complete(events: list[dict], index: int) -> None:
     assert all(count >= 1 for _, count in stored), (sender(index), stored)
 
 
-@pytest.mark.timeout(3600)  # hang guard: 1000 turns and two start-ups of Rasa on a shared machine
-def test_50_concurrent_conversations_lose_nothing(rasa: servers.Server) -> None:
-    base_url = rasa.ready_url.rstrip("/")
+@pytest.mark.timeout(3600)  # hang guard: 1000 turns on a shared machine
+def test_50_concurrent_conversations_lose_nothing(bot: Bot, restarted_bot: Bot) -> None:
     with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
-        all_replies = list(pool.map(lambda index: talk(base_url, index), range(CONVERSATIONS)))
+        all_replies = list(pool.map(lambda index: talk(bot.base_url, index), range(CONVERSATIONS)))
 
     for index, replies in enumerate(all_replies):
         for (message, response), reply in zip(conversation(index), replies, strict=True):
@@ -117,11 +87,9 @@ def test_50_concurrent_conversations_lose_nothing(rasa: servers.Server) -> None:
                     message,
                 )
 
-    db = Path(rasa.command[rasa.command.index("--endpoints") + 1]).parent / "conversations.db"
     for index in range(CONVERSATIONS):
-        assert_complete(stored_events(db, sender(index)), index)
+        assert_complete(bot.events(sender(index)), index)
 
-    rasa.stop()
-    rasa.start()
+    # A fresh process reads every conversation back complete from the store, as after a restart.
     for index in range(CONVERSATIONS):
-        assert_complete(trackers.tracker(base_url, sender(index))["events"], index)
+        assert_complete(restarted_bot.tracker(sender(index))["events"], index)

@@ -1,45 +1,26 @@
 """On the default profile (endpoints.yml: SQLite file at $BIENVENUE_TRACKER_DB), a conversation survives
-a restart of the Rasa server: the next message continues it with its slots, `topic` included, and its
-history."""
+a restart of the Rasa server: another Rasa process on the same store continues it with its slots, `topic`
+included, and its history."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests import servers
 from tests.integration import trackers
+from tests.integration.conftest import Bot
 
 SENDER = "persistence-restart"
 BEFORE_RESTART = ["/greet", "/ask_team_roles"]
 AFTER_RESTART = "/thank"
 
 
-def default_profile_server(action_server: servers.Server, db: Path) -> servers.Server:
-    return servers.rasa_server(
-        servers.REPO / "endpoints.yml",
-        name="rasa-persistence",
-        extra_args=trackers.API_ARGS,
-        env={
-            "ACTION_SERVER_URL": action_server.ready_url.replace("/health", "/webhook"),
-            "BIENVENUE_TRACKER_DB": str(db),
-        },
-    )
+def test_conversation_continues_after_a_restart(bot: Bot, restarted_bot: Bot) -> None:
+    for message in BEFORE_RESTART:
+        bot.send(SENDER, message)
+    before = bot.tracker(SENDER)
+    assert bot.tracker_db.is_file(), "the SQLite file is created on first run"
 
-
-def test_conversation_continues_after_a_restart(action_server: servers.Server, tmp_path: Path) -> None:
-    db = tmp_path / "conversations.db"
-    with servers.running(default_profile_server(action_server, db)) as first:
-        url = first.ready_url.rstrip("/")
-        for message in BEFORE_RESTART:
-            trackers.send(url, SENDER, message)
-        before = trackers.tracker(url, SENDER)
-    assert db.is_file(), "the SQLite file is created on first run"
-
-    with servers.running(default_profile_server(action_server, db)) as second:
-        url = second.ready_url.rstrip("/")
-        restored = trackers.tracker(url, SENDER)
-        trackers.send(url, SENDER, AFTER_RESTART)
-        after = trackers.tracker(url, SENDER)
+    restored = restarted_bot.tracker(SENDER)
+    restarted_bot.send(SENDER, AFTER_RESTART)
+    after = restarted_bot.tracker(SENDER)
 
     assert restored["slots"] == before["slots"]
     assert restored["events"] == before["events"]
