@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -11,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests import servers
 
 REPO = Path(__file__).resolve().parents[2]
 LOCKS = [REPO / "requirements.lock", REPO / "scripts" / "tools.lock"]
@@ -166,9 +169,24 @@ def test_a_package_without_a_hash_is_refused(sandbox: Path) -> None:
 # --- nothing leaves the machine -------------------------------------------------------------------------
 
 
-def test_rasa_telemetry_is_off_in_every_script_that_runs_rasa() -> None:
-    """Rasa sends usage statistics and error reports to its publisher unless told not to."""
-    for script in sorted((REPO / "scripts").glob("*.sh")):
-        text = script.read_text(encoding="utf-8")
-        if "bin/rasa" in text:
-            assert re.search(r"^export RASA_TELEMETRY_ENABLED=false$", text, re.MULTILINE), script.name
+def test_rasa_telemetry_is_off_for_everything_make_runs() -> None:
+    """Rasa sends usage statistics and error reports to its publisher unless told not to: every target's
+    commands (scripts, servers, tests) see the Makefile's setting, whatever the caller's environment says."""
+    probe = "telemetry-probe: ; @echo $$RASA_TELEMETRY_ENABLED"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-f", "Makefile", "--eval", probe, "telemetry-probe"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "true"},
+    )
+    assert result.stdout.strip() == "false"
+
+
+def test_servers_started_by_the_tests_get_telemetry_off_and_nothing_else_unasked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "true")
+    monkeypatch.setenv("MATTERMOST_URL", "https://stray.example")
+    env = servers.server_environment({"BIENVENUE_TRACKER_DB": "x.db"})
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert env["BIENVENUE_TRACKER_DB"] == "x.db"
+    assert "MATTERMOST_URL" not in env
