@@ -192,25 +192,56 @@ def sqlite_store(path: str) -> SQLTrackerStore:
     return SQLTrackerStore(dialect="sqlite", db=path)
 
 
-# For the purge: a limit, and per sender the times of its messages around it.
+# For the purge: a limit, and per sender its sessions, each with the times of its messages around the limit.
+# Sessions open with a session start, except the ones marked False (stored before Rasa logged session starts).
 PURGE_CUTOFF = 1_715_000_000.0
 DAY = 86_400.0
-PURGE_MESSAGES = {
-    "expired": [PURGE_CUTOFF - 120 * DAY, PURGE_CUTOFF - 100 * DAY, PURGE_CUTOFF - 3 * DAY],
-    "just-expired": [PURGE_CUTOFF - 0.001],
-    "at-the-limit": [PURGE_CUTOFF - 5 * DAY, PURGE_CUTOFF],
-    "long-running": [PURGE_CUTOFF - 200 * DAY, PURGE_CUTOFF - 150 * DAY, PURGE_CUTOFF + 1],
-    "recent": [PURGE_CUTOFF + DAY],
+PURGE_SESSIONS: dict[str, list[tuple[bool, list[float]]]] = {
+    "expired": [(False, [PURGE_CUTOFF - 120 * DAY, PURGE_CUTOFF - 100 * DAY, PURGE_CUTOFF - 3 * DAY])],
+    "just-expired": [(False, [PURGE_CUTOFF - 0.001])],
+    "at-the-limit": [(False, [PURGE_CUTOFF - 5 * DAY, PURGE_CUTOFF])],
+    "long-running": [(False, [PURGE_CUTOFF - 200 * DAY, PURGE_CUTOFF - 150 * DAY, PURGE_CUTOFF + 1])],
+    "recent": [(False, [PURGE_CUTOFF + DAY])],
+    # A person who came back: two old sessions go, the one of today stays.
+    "returning": [
+        (True, [PURGE_CUTOFF - 30 * DAY, PURGE_CUTOFF - 30 * DAY + 60]),
+        (True, [PURGE_CUTOFF - 10 * DAY]),
+        (True, [PURGE_CUTOFF + 90 * DAY]),
+    ],
+    # Messages stored without a session start, then a session started after the limit.
+    "returning-legacy": [(False, [PURGE_CUTOFF - 50 * DAY]), (True, [PURGE_CUTOFF + 1])],
 }
-# Kept by a purge at PURGE_CUTOFF, with their number of events (a message and its action_listen each).
-PURGE_KEPT = {"at-the-limit": 4, "long-running": 6, "recent": 2}
+# Deleted by a purge at PURGE_CUTOFF: sessions and events (a session start logs 4, each message 2).
+PURGE_DELETED = (5, 6 + 2 + (4 + 4) + (4 + 2) + 2)
+# Kept by a purge at PURGE_CUTOFF, with their number of events.
+PURGE_KEPT = {"at-the-limit": 4, "long-running": 6, "recent": 2, "returning": 6, "returning-legacy": 6}
 EXPIRED_TEXT = "texte-de-la-conversation-expiree"
+CURRENT_TEXT = "texte-de-la-conversation-en-cours"
+
+
+def session_start(t: float, carried: dict[str, str]) -> list[Event]:
+    return [
+        ActionExecuted("action_session_start", timestamp=t),
+        SessionStarted(timestamp=t),
+        *(SlotSet(name, value, timestamp=t) for name, value in carried.items()),
+        ActionExecuted("action_listen", timestamp=t),
+    ]
+
+
+def purge_events(sessions: list[tuple[bool, list[float]]], cutoff: float) -> list[Event]:
+    """A sender's sessions: the messages of a session that ends before `cutoff` say EXPIRED_TEXT."""
+    events: list[Event] = []
+    for started, times in sessions:
+        if started:
+            events += session_start(times[0] - 1, {"topic": "ask_team_roles"})
+        text = EXPIRED_TEXT if times[-1] < cutoff else CURRENT_TEXT
+        for t in times:
+            events += [UserUttered(text, timestamp=t), ActionExecuted("action_listen", timestamp=t)]
+    return events
 
 
 def write_purge_messages(store: SQLTrackerStore) -> None:
-    for sender, times in PURGE_MESSAGES.items():
-        events: list[Event] = []
-        for t in times:
-            text = EXPIRED_TEXT if sender == "expired" else "bonjour"
-            events += [UserUttered(text, timestamp=t), ActionExecuted("action_listen", timestamp=t)]
-        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+    slots = [TextSlot("topic", mappings=[])]
+    for sender, sessions in PURGE_SESSIONS.items():
+        events = purge_events(sessions, PURGE_CUTOFF)
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events, slots=slots)))
