@@ -91,16 +91,21 @@ def url_from_endpoints(endpoints: Path, environ: Mapping[str, str]) -> URL:
     )
 
 
-def open_store(url: URL | str) -> Engine | None:
-    """An engine on the store, or None when there is nothing to read (a SQLite file not created yet)."""
+class MissingStoreError(ValueError):
+    """The tracker store has no conversations to read: no such SQLite file, or no events table in it."""
+
+
+def open_store(url: URL | str) -> Engine:
+    """An engine on the store; MissingStoreError when there is nothing to read (and nothing is created)."""
     url = make_url(url)
     is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if is_file and not Path(url.database).exists():
-        return None
+    if is_file and not Path(str(url.database)).exists():
+        raise MissingStoreError(f"la base des conversations {url.database} n'existe pas")
     engine = sa.create_engine(url)
     if not sa.inspect(engine).has_table(EVENTS.name):
         engine.dispose()
-        return None
+        where = url.render_as_string(hide_password=True)
+        raise MissingStoreError(f"la base {where} ne contient pas de conversations de Rasa (table events)")
     return engine
 
 
