@@ -28,8 +28,9 @@ bench: setup
 
 # For the content team (README, « La routine de la semaine »): the conversation report in results/report/
 # (DAYS=7: conversations of the last 7 days only; ENDPOINTS=endpoints.production.yml: the PostgreSQL store),
-# what the current model answers to the unanswered questions, and the deletion of the conversations whose
-# last message is older than BIENVENUE_RETENTION_DAYS (90 by default).
+# what the current model answers to the unanswered questions (FILE=results/report/wrong_answers.yml: to the
+# probably wrong answers), and the deletion of the conversation sessions whose last message is older than
+# BIENVENUE_RETENTION_DAYS (90 by default).
 .PHONY: report unanswered-check purge
 ENDPOINTS ?= endpoints.yml
 
@@ -37,7 +38,7 @@ report: setup
 	@.venv/bin/python -m reports report --endpoints $(ENDPOINTS) $(if $(DAYS),--days $(DAYS))
 
 unanswered-check: setup
-	@.venv/bin/python -m reports unanswered-check
+	@.venv/bin/python -m reports unanswered-check --endpoints $(ENDPOINTS) $(if $(FILE),--file $(FILE))
 
 purge: setup
 	@.venv/bin/python -m reports purge --endpoints $(ENDPOINTS)

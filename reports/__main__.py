@@ -81,10 +81,16 @@ def run_check(args: argparse.Namespace) -> None:
     if not pairs:
         print(f"Aucune question dans {args.file}.")
         return
+    try:
+        originals = check.stored_texts(conversations(store.read_events(_engine(args))))
+    except (store.MissingStoreError, OperationalError) as error:
+        reason = str(error.orig).strip() if isinstance(error, OperationalError) else str(error)
+        print(f"Attention : {reason} ; les questions sont classées telles qu'écrites dans {args.file}.")
+        originals = {}
     model = check.latest_model(args.models)
     print(f"Modèle : {model} (chargement, environ une minute)")
     parse = check.model_parser(model)
-    print(check.describe(check.check_questions(pairs, parse, topic_labels().keys())))
+    print(check.describe(check.check_questions(pairs, parse, topic_labels().keys(), originals)))
 
 
 def _positive(value: str) -> int:
@@ -115,7 +121,9 @@ def parser() -> argparse.ArgumentParser:
     )
     purge.set_defaults(run=run_purge)
 
-    unanswered = commands.add_parser("unanswered-check", help="the current model on unanswered questions")
+    unanswered = commands.add_parser(
+        "unanswered-check", parents=[source], help="the current model on unanswered questions"
+    )
     unanswered.add_argument("--file", type=Path, default=DEFAULT_OUT_DIR / "unanswered.yml")
     unanswered.add_argument("--models", type=Path, default=Path("models"))
     unanswered.set_defaults(run=run_check)
