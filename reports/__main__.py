@@ -87,6 +87,11 @@ def run_check(args: argparse.Namespace) -> None:
         reason = str(error.orig).strip() if isinstance(error, OperationalError) else str(error)
         print(f"Attention : {reason} ; les questions sont classées telles qu'écrites dans {args.file}.")
         originals = {}
+    stored = sum(question in originals for _, question in pairs)
+    print(
+        f"{stored} question{'s' if stored > 1 else ''} sur {len(pairs)} retrouvée{'s' if stored > 1 else ''}"
+        " dans la base : classées sur le message tel qu'il a été écrit, affichées masquées."
+    )
     model = check.latest_model(args.models)
     print(f"Modèle : {model} (chargement, environ une minute)")
     parse = check.model_parser(model)

@@ -152,12 +152,23 @@ def test_outcome_of_a_turn(intent: str, actions: list[str], outcome: str) -> Non
     assert conversations(events)[0].turns[0].outcome == outcome
 
 
-def test_a_restart_starts_a_new_conversation() -> None:
+def test_a_restart_forgets_the_topic_but_stays_in_its_session() -> None:
+    found = conversations([
+        user(1, "c koi un intra", "ask_what_is_intrapreneur"), slot(1, "topic", "ask_what_is_intrapreneur"),
+        action(2, "action_listen"),
+        event("restart", 3), user(4, "pas clair", "feedback_negative"), slot(4, "feedback", "negative"),
+        action(5, "action_listen"),
+    ])
+    assert [len(conversation.turns) for conversation in found] == [2]
+    assert found[0].turns[1].feedback_topic is None
+
+
+def test_each_session_start_starts_a_conversation() -> None:
     found = conversations([
         user(1, "bonjour", "greet"), action(2, "action_listen"),
-        event("restart", 3), user(4, "bonjour", "greet"), action(5, "action_listen"),
+        event("session_started", 5000), user(5001, "bonjour", "greet"), action(5002, "action_listen"),
     ])
-    assert len(found) == 2
+    assert [conversation.started for conversation in found] == [1, 5000]
 
 
 def test_each_sender_has_its_own_conversations_and_topic() -> None:
