@@ -214,6 +214,7 @@ def _cards(totals: dict[str, Any]) -> str:
     median = totals["median_conversation_length"]
     cards = [
         (totals["conversations"], "conversations"),
+        (totals["senders"], "personnes"),
         (totals["user_messages"], "messages reçus"),
         (_percent(totals["fallback_rate"]), "sans réponse (secours)"),
         (_percent(totals["out_of_scope_rate"]), "hors sujet"),

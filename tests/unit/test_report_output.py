@@ -96,6 +96,7 @@ def test_the_html_report_is_self_contained_with_its_plots(written: dict[str, str
 def test_the_html_report_shows_the_key_figures_and_the_unanswered_questions(written: dict[str, str]) -> None:
     html = written["report.html"]
     assert "<strong>5</strong>conversations" in html and "<strong>17</strong>messages reçus" in html
+    assert "<strong>4</strong>personnes" in html  # one came back the next day: two conversations
     assert "<strong>33 %</strong>sans réponse (secours)" in html
     assert "badge d&#x27;accès au bâtiment ?" in html and "Page web" in html
 
