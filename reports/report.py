@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from reports.conversations import Conversation
@@ -120,9 +120,9 @@ def build_report(
         conversations = [conversation for conversation in conversations if conversation.started >= since]
     messages = unanswered_messages(conversations, key, labels.keys())
     new_messages = [message for message in messages if normalise(message.text) not in known_examples]
-    unanswered = cast(list[UnansweredGroup], group_messages(new_messages))
+    unanswered = group_messages(new_messages, group_type=UnansweredGroup)
     wrong_messages = wrong_answers(conversations, key, labels.keys())
-    wrong = cast(list[WrongGroup], group_messages(wrong_messages, group_type=WrongGroup))
+    wrong = group_messages(wrong_messages, group_type=WrongGroup)
     figures_ = figures(conversations, tz, labels, span)
     days_ = figures_["per_day"]
     content = {

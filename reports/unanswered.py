@@ -174,20 +174,23 @@ def unanswered_messages(
     return result
 
 
+GroupType = TypeVar("GroupType", bound=Group[Any])
+
+
 def group_messages(
-    messages: Sequence[Message],
+    messages: Sequence[Quoted],
     threshold: float = SIMILARITY_THRESHOLD,
-    group_type: type[Group[Message]] = UnansweredGroup,  # type: ignore[assignment]
-) -> list[Group[Message]]:
+    group_type: type[GroupType] = UnansweredGroup,  # type: ignore[assignment]  # the default of the report
+) -> list[GroupType]:
     """Similar messages together; the most frequent wordings found their groups, biggest group first.
 
     Each distinct wording joins the group whose centroid (the sum of its wordings' trigrams) is the most
     similar, when at least `threshold`; else it starts a group. Deterministic: same input, same groups.
     """
-    by_wording: dict[str, list[Message]] = {}
+    by_wording: dict[str, list[Quoted]] = {}
     for message in messages:
         by_wording.setdefault(normalise(message.text), []).append(message)
-    groups: list[Group[Message]] = []
+    groups: list[GroupType] = []
     for wording, members in sorted(by_wording.items(), key=lambda item: (-len(item[1]), item[0])):
         vector = features(wording)
         scored = [(cosine(vector, group.centroid), index) for index, group in enumerate(groups)]
