@@ -108,8 +108,7 @@ def date_axis(axes: Axes, days: Sequence[date]) -> None:
         axes.xaxis.set_minor_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
     if days:  # half a day of margin: the first and last bars are whole
         axes.set_xlim(mdates.date2num(days[0]) - 0.5, mdates.date2num(days[-1]) + 0.5)
-    for label in axes.get_xticklabels():
-        label.set_fontsize(8)
+    axes.tick_params(axis="x", labelsize=8)
 
 
 def _days(per_day: Sequence[dict[str, Any]]) -> list[date]:
