@@ -65,12 +65,13 @@ bench: setup test-system ## Bienvenue against Rasa's default configuration: resu
 	@$(VENV)/python -m bench.run $(BENCH_ARGS)
 
 # For the content team (README, « La routine de la semaine »); DAYS=7: the last 7 days only;
-# ENDPOINTS=endpoints.production.yml: the PostgreSQL store.
+# ENDPOINTS=endpoints.production.yml: the PostgreSQL store; FILE=results/report/wrong_answers.yml: what the
+# current model answers to the probably wrong answers instead of the unanswered questions.
 report: setup ## conversation report in results/report/ (DAYS=…, ENDPOINTS=…)
 	@$(VENV)/python -m reports report --endpoints $(ENDPOINTS) $(if $(DAYS),--days $(DAYS))
 
-unanswered-check: setup ## what the current model answers to the unanswered questions
-	@$(VENV)/python -m reports unanswered-check
+unanswered-check: setup ## what the current model answers to the unanswered questions (FILE=…)
+	@$(VENV)/python -m reports unanswered-check --endpoints $(ENDPOINTS) $(if $(FILE),--file $(FILE))
 
-purge: setup ## delete the conversations older than the retention period (ENDPOINTS=…)
+purge: setup ## delete the conversation sessions older than the retention period (ENDPOINTS=…)
 	@$(VENV)/python -m reports purge --endpoints $(ENDPOINTS)

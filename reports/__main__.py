@@ -20,7 +20,7 @@ from reports.report import DEFAULT_OUT_DIR, DEFAULT_TIMEZONE, build_report, topi
 from reports.unanswered import counted, known_examples, nlu_questions
 
 
-def _engine(args: argparse.Namespace) -> Engine | None:
+def _engine(args: argparse.Namespace) -> Engine:
     url = make_url(args.db_url) if args.db_url else store.url_from_endpoints(args.endpoints, os.environ)
     print(f"Conversations : {url.render_as_string(hide_password=True)}")
     return store.open_store(url)
@@ -28,10 +28,13 @@ def _engine(args: argparse.Namespace) -> Engine | None:
 
 def run_report(args: argparse.Namespace) -> None:
     now = time.time()
-    engine = _engine(args)
-    found = conversations(store.read_events(engine)) if engine else []
+    try:
+        found = conversations(store.read_events(_engine(args)))
+    except (store.MissingStoreError, OperationalError) as error:
+        reason = str(error.orig).strip() if isinstance(error, OperationalError) else str(error)
+        sys.exit(f"Erreur : {reason}. Le rapport précédent ({args.out}/) est conservé.")
     labels = topic_labels()
-    report, groups = build_report(
+    report = build_report(
         found,
         key=privacy.pseudonym_key(os.environ),
         labels=labels,
@@ -39,14 +42,17 @@ def run_report(args: argparse.Namespace) -> None:
         tz=ZoneInfo(args.timezone),
         generated_at=datetime.fromtimestamp(now, timezone.utc),
         retention_days=privacy.retention_days(os.environ),
-        since=now - args.days * privacy.SECONDS_PER_DAY if args.days else None,
+        days=args.days,
     )
-    paths = write_report(report, groups, labels, args.out)
-    totals = report["totals"]
-    unanswered = counted(report["unanswered"]["messages"], "question")
+    paths = write_report(report, labels, args.out)
+    totals = report.content["totals"]
+    unanswered = counted(report.content["unanswered"]["messages"], "question")
+    wrong_count = report.content["wrong_answers"]["messages"]
+    wrong = f"{counted(wrong_count, 'réponse')} probablement fausse{'s' if wrong_count > 1 else ''}"
     print(
         f"{counted(totals['conversations'], 'conversation')}, {counted(totals['user_messages'], 'message')}, "
-        f"{unanswered} sans réponse en {counted(len(groups), 'groupe')}."
+        f"{unanswered} sans réponse en {counted(len(report.unanswered), 'groupe')}, "
+        f"{wrong} en {counted(len(report.wrong), 'groupe')}."
     )
     for path in paths.values():
         print(f"  {path}")
@@ -55,8 +61,11 @@ def run_report(args: argparse.Namespace) -> None:
 def run_purge(args: argparse.Namespace) -> None:
     days = privacy.retention_days(os.environ)
     cutoff = privacy.retention_cutoff(time.time(), days)
-    engine = _engine(args)
-    result = store.purge(engine, cutoff) if engine else store.PurgeResult(0, 0)
+    try:
+        engine = _engine(args)
+    except store.MissingStoreError as error:
+        sys.exit(f"Erreur : {error}. Rien n'a été supprimé.")
+    result = store.purge(engine, cutoff)
     limit = datetime.fromtimestamp(cutoff).astimezone().strftime("%d/%m/%Y %H:%M")
     print(
         f"{counted(result.conversations, 'conversation')} supprimée{'s' if result.conversations > 1 else ''}"
@@ -72,10 +81,21 @@ def run_check(args: argparse.Namespace) -> None:
     if not pairs:
         print(f"Aucune question dans {args.file}.")
         return
+    try:
+        originals = check.stored_texts(conversations(store.read_events(_engine(args))))
+    except (store.MissingStoreError, OperationalError) as error:
+        reason = str(error.orig).strip() if isinstance(error, OperationalError) else str(error)
+        print(f"Attention : {reason} ; les questions sont classées telles qu'écrites dans {args.file}.")
+        originals = {}
+    stored = sum(question in originals for _, question in pairs)
+    print(
+        f"{stored} question{'s' if stored > 1 else ''} sur {len(pairs)} retrouvée{'s' if stored > 1 else ''}"
+        " dans la base : classées sur le message tel qu'il a été écrit, affichées masquées."
+    )
     model = check.latest_model(args.models)
     print(f"Modèle : {model} (chargement, environ une minute)")
     parse = check.model_parser(model)
-    print(check.describe(check.check_questions(pairs, parse, topic_labels().keys())))
+    print(check.describe(check.check_questions(pairs, parse, topic_labels().keys(), originals)))
 
 
 def _positive(value: str) -> int:
@@ -106,7 +126,9 @@ def parser() -> argparse.ArgumentParser:
     )
     purge.set_defaults(run=run_purge)
 
-    unanswered = commands.add_parser("unanswered-check", help="the current model on unanswered questions")
+    unanswered = commands.add_parser(
+        "unanswered-check", parents=[source], help="the current model on unanswered questions"
+    )
     unanswered.add_argument("--file", type=Path, default=DEFAULT_OUT_DIR / "unanswered.yml")
     unanswered.add_argument("--models", type=Path, default=Path("models"))
     unanswered.set_defaults(run=run_check)

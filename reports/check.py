@@ -1,25 +1,40 @@
 """unanswered-check: what the current model answers to each question of an NLU YAML file (by default the
-exported unanswered questions), compared with the intent it was labelled with, if any."""
+exported unanswered questions), compared with the intent it was labelled with, if any.
+
+The exports quote messages masked; the model must judge what the person typed, not "[e-mail masqué]". So each
+question is classified on the stored message it was exported from (the one whose masked text it is), when the
+conversation store still has it, and displayed masked.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reports.conversations import NLU_FALLBACK, OUT_OF_SCOPE
+from reports.conversations import NLU_FALLBACK, OUT_OF_SCOPE, Conversation
+from reports.privacy import mask_personal_data
 from reports.unanswered import MIN_GUESS_CONFIDENCE, TO_LABEL
 
 Parser = Callable[[str], dict[str, Any]]
 
 
+def stored_texts(conversations: Iterable[Conversation]) -> dict[str, str]:
+    """The stored messages by their masked text, as the exports quote them (the first one of each)."""
+    result: dict[str, str] = {}
+    for conversation in conversations:
+        for turn in conversation.turns:
+            result.setdefault(mask_personal_data(" ".join(turn.text.split())), turn.text)
+    return result
+
+
 @dataclass(frozen=True)
 class Check:
-    question: str
+    question: str  # masked, for display
     label: str | None  # the intent written in the file; None while the question is still to label
     predicted: str
     confidence: float
@@ -32,12 +47,16 @@ class Check:
 
 
 def check_questions(
-    pairs: Sequence[tuple[str, str]], parse: Parser, topic_ids: Collection[str]
+    pairs: Sequence[tuple[str, str]],
+    parse: Parser,
+    topic_ids: Collection[str],
+    originals: Mapping[str, str] | None = None,
 ) -> list[Check]:
-    """Parse each (intent, question) pair's question with the model."""
+    """Parse each (intent, question) pair's question with the model: its stored original from `originals`
+    (masked text -> stored text) when there is one, else the question as written."""
     checks = []
     for intent, question in pairs:
-        result = parse(question)
+        result = parse((originals or {}).get(question, question))
         intent_data = result.get("intent") or {}
         topics = [
             (entry["name"], round(float(entry["confidence"]), 2))
@@ -46,7 +65,7 @@ def check_questions(
         ]
         checks.append(
             Check(
-                question=question,
+                question=mask_personal_data(question),
                 label=None if intent == TO_LABEL else intent,
                 predicted=intent_data.get("name") or NLU_FALLBACK,
                 confidence=round(float(intent_data.get("confidence") or 0.0), 2),

@@ -1,7 +1,9 @@
 """Stored events -> conversations and turns (a user message and what the assistant did about it).
 
 A conversation is one Rasa conversation session: the messages of one sender without a pause longer than the
-domain's session_expiration_time. A turn runs from a user message to the next `action_listen`.
+domain's session_expiration_time, from one `session_started` event to the next (the events stored before a
+sender's first one are a conversation too). The purge deletes the same sessions (store.sessions).
+A turn runs from a user message to the next `action_listen`.
 
 The topic a turn answered is read from the `topic` slot, but not every SlotSet of it is an answer:
 - the slots carried over at a session start (before any message of the new session) are restored values;
@@ -101,11 +103,13 @@ def conversations(events: Iterable[StoredEvent]) -> list[Conversation]:
             close()
             sender, current, turn, last_topic = event.sender_id, None, None, None
         kind = event.type_name
-        if kind in ("session_started", "restart"):
+        if kind == "session_started":
             close()
             current, turn = Conversation(event.sender_id, event.timestamp), None
-            if kind == "restart":  # the tracker forgets everything, the topic too
-                last_topic = None
+        elif kind == "restart":
+            # The tracker forgets everything, the topic too, but the session goes on: Rasa logs no new
+            # session start, and the purge deletes the session whole.
+            turn, last_topic = None, None
         elif kind == "user":
             if current is None:  # stored without a session start
                 current = Conversation(event.sender_id, event.timestamp)

@@ -33,8 +33,11 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def per_day(conversations: Sequence[Conversation], tz: ZoneInfo) -> list[dict[str, Any]]:
-    """One row per day from the first to the last active day, quiet days included (with zeros).
+def per_day(
+    conversations: Sequence[Conversation], tz: ZoneInfo, span: tuple[date, date] | None = None
+) -> list[dict[str, Any]]:
+    """One row per day of `span` (first and last day), else from the first to the last active day, quiet days
+    included (with zeros, and no rate: there was nothing to divide).
 
     Rates are shares of the typed messages: button clicks are never misunderstood, so counting them would
     hide how often typed questions are.
@@ -47,9 +50,9 @@ def per_day(conversations: Sequence[Conversation], tz: ZoneInfo) -> list[dict[st
             counts["user_messages"] += 1
             counts["typed_messages"] += not turn.is_button
             counts[turn.outcome] += 1
-    if not rows:
+    if span is None and not rows:
         return []
-    first, last = min(rows), max(rows)
+    first, last = span or (min(rows), max(rows))
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
     return [
         {
@@ -133,11 +136,14 @@ def conversation_lengths(conversations: Sequence[Conversation]) -> dict[str, int
 
 
 def figures(
-    conversations: Sequence[Conversation], tz: ZoneInfo, topic_labels: Mapping[str, str]
+    conversations: Sequence[Conversation],
+    tz: ZoneInfo,
+    topic_labels: Mapping[str, str],
+    span: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     return {
         "totals": totals(conversations),
-        "per_day": per_day(conversations, tz),
+        "per_day": per_day(conversations, tz, span),
         "topics": topics(conversations, topic_labels),
         "channels": channels(conversations),
         "conversation_lengths": conversation_lengths(conversations),

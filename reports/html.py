@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Callable, Sequence
+from datetime import date
 from html import escape
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display: render to PNG only
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
-from matplotlib.ticker import MaxNLocator
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 BLUE, RED, GREEN, GREY = "#000091", "#e1000f", "#18753c", "#929292"
 
@@ -35,9 +39,14 @@ ul.questions { margin: 0; padding-left: 1.2rem; }
 
 def _png(draw: Callable[[Axes], None], height: float = 3.2) -> str:
     figure, axes = plt.subplots(figsize=(9, height))
+    draw(axes)
+    return _figure_png(figure)
+
+
+def _figure_png(figure: Figure) -> str:
     try:
-        draw(axes)
-        axes.spines[["top", "right"]].set_visible(False)
+        for axes in figure.axes:
+            axes.spines[["top", "right"]].set_visible(False)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     finally:
@@ -53,44 +62,89 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f} %".replace(".", ",")
 
 
+def _period(period: dict[str, Any]) -> str:
+    """"Du 24/11 au 30/11/2026, les 7 derniers jours": the year once when both days share it."""
+    start, end = period["from"], period["to"]
+    if not start or not end:
+        return "Aucune période"
+    if start[:4] == end[:4]:
+        text = f"Du {_french_date(start)[:5]} au {_french_date(end)}"
+    else:
+        text = f"Du {_french_date(start)} au {_french_date(end)}"
+    days = period.get("requested_days")
+    return f"{text}, {'le dernier jour' if days == 1 else f'les {days} derniers jours'}" if days else text
+
+
 def _french_date(iso_date: str | None) -> str:
     """"2024-05-06" -> "06/05/2024"."""
     return "–" if not iso_date else "/".join(reversed(iso_date.split("-")))
 
 
-def _dates(per_day: Sequence[dict[str, Any]]) -> list[str]:
-    """"2024-05-06" -> "06/05", the way French readers write a day."""
-    return [f"{row['date'][8:10]}/{row['date'][5:7]}" for row in per_day]
+MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+# Up to this many days, every day is labelled; up to WEEKS_UP_TO, every Monday; beyond, every month.
+DAYS_UP_TO = 14
+WEEKS_UP_TO = 92
 
 
-def plot_activity(per_day: Sequence[dict[str, Any]]) -> str:
-    def draw(axes: Axes) -> None:
-        x = range(len(per_day))
-        axes.bar(x, [row["conversations"] for row in per_day], color=BLUE, label="conversations")
-        axes.plot(x, [row["user_messages"] for row in per_day], color=RED, marker="o", label="messages reçus")
-        axes.set_xticks(list(x), _dates(per_day), rotation=45 if len(per_day) > 14 else 0, fontsize=8)
-        axes.set_ylabel("par jour")
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.legend(frameon=False)
-
-    return _png(draw)
+def _month_label(value: float, _: object) -> str:
+    day = mdates.num2date(value)
+    return f"{MONTHS[day.month - 1]} {day.year}"
 
 
-def plot_rates(per_day: Sequence[dict[str, Any]]) -> str:
-    def draw(axes: Axes) -> None:
-        x = list(range(len(per_day)))
-        for key, color, label in (
-            ("fallback_rate", RED, "sans réponse (secours)"),
-            ("out_of_scope_rate", GREY, "hors sujet"),
-        ):
-            points = [(i, row[key] * 100) for i, row in zip(x, per_day, strict=True) if row[key] is not None]
-            axes.plot([p[0] for p in points], [p[1] for p in points], color=color, marker="o", label=label)
-        axes.set_xticks(x, _dates(per_day), rotation=45 if len(per_day) > 14 else 0, fontsize=8)
-        axes.set_ylabel("% des messages écrits")
-        axes.set_ylim(0, 100)
-        axes.legend(frameon=False)
+def date_axis(axes: Axes, days: Sequence[date]) -> None:
+    """Readable date labels whatever the span: days, weeks (their Monday) or months, never a black band."""
+    span = (days[-1] - days[0]).days + 1 if days else 0
+    if span <= DAYS_UP_TO:
+        axes.xaxis.set_major_locator(mdates.DayLocator())
+        axes.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
+    elif span <= WEEKS_UP_TO:
+        axes.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
+        axes.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
+        axes.xaxis.set_minor_locator(mdates.DayLocator())
+        axes.set_xlabel("semaines (le lundi)")
+    else:
+        axes.xaxis.set_major_locator(mdates.MonthLocator())
+        axes.xaxis.set_major_formatter(FuncFormatter(_month_label))
+        axes.xaxis.set_minor_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
+    if days:  # half a day of margin: the first and last bars are whole
+        axes.set_xlim(mdates.date2num(days[0]) - 0.5, mdates.date2num(days[-1]) + 0.5)
+    axes.tick_params(axis="x", labelsize=8)
 
-    return _png(draw)
+
+def _days(per_day: Sequence[dict[str, Any]]) -> list[date]:
+    return [date.fromisoformat(row["date"]) for row in per_day]
+
+
+def activity_figure(per_day: Sequence[dict[str, Any]]) -> Figure:
+    figure, axes = plt.subplots(figsize=(9, 3.2))
+    days = _days(per_day)
+    axes.bar(days, [row["conversations"] for row in per_day], color=BLUE, label="conversations")
+    marker = "o" if len(days) <= 31 else None
+    messages = [row["user_messages"] for row in per_day]
+    axes.plot(days, messages, color=RED, marker=marker, label="messages reçus")
+    date_axis(axes, days)
+    axes.set_ylabel("par jour")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(frameon=False)
+    return figure
+
+
+def rates_figure(per_day: Sequence[dict[str, Any]]) -> Figure:
+    """Days without typed messages have no rate: NaN, so the line stops there instead of crossing them."""
+    figure, axes = plt.subplots(figsize=(9, 3.2))
+    days = _days(per_day)
+    for key, color, label in (
+        ("fallback_rate", RED, "sans réponse (secours)"),
+        ("out_of_scope_rate", GREY, "hors sujet"),
+    ):
+        values = [math.nan if row[key] is None else row[key] * 100 for row in per_day]
+        # Markers: a day between two quiet days still shows, as a dot.
+        axes.plot(days, values, color=color, marker="o", markersize=3, label=label)
+    date_axis(axes, days)
+    axes.set_ylabel("% des messages écrits")
+    axes.set_ylim(0, 100)
+    axes.legend(frameon=False)
+    return figure
 
 
 def plot_topics(topics: Sequence[dict[str, Any]], limit: int = 12) -> str:
@@ -159,6 +213,7 @@ def _cards(totals: dict[str, Any]) -> str:
     median = totals["median_conversation_length"]
     cards = [
         (totals["conversations"], "conversations"),
+        (totals["senders"], "personnes"),
         (totals["user_messages"], "messages reçus"),
         (_percent(totals["fallback_rate"]), "sans réponse (secours)"),
         (_percent(totals["out_of_scope_rate"]), "hors sujet"),
@@ -179,30 +234,70 @@ def _unanswered(unanswered: dict[str, Any]) -> str:
     rows = []
     for number, group in enumerate(groups, start=1):
         guess = group["guessed_topic"]
-        questions = "".join(
-            f"<li>{escape(q['text'])}{'' if q['count'] == 1 else ' (×' + str(q['count']) + ')'}</li>"
-            for q in group["questions"]
-        )
         rows.append(
             (
                 number,
                 group["count"],
                 group["conversations"],
+                group["people"],
                 escape(f"{guess['label']} ({guess['confidence']:.2f})") if guess else "–",
-                f'<ul class="questions">{questions}</ul>',
+                _questions(group),
             )
         )
     return _table(
-        ["groupe", "messages", "conversations", "sujet deviné (confiance)", "questions"],
+        ["groupe", "messages", "conversations", "personnes", "sujet deviné (confiance)", "questions"],
         rows,
-        [True, True, True, False, False],
+        [True, True, True, True, False, False],
     )
+
+
+REASON_LABELS = {
+    "low_confidence": "confiance basse",
+    "feedback_negative": "👎",
+    "rephrased": "reformulée",
+    "denied": "« non »",
+}
+
+
+def _wrong_answers(wrong: dict[str, Any]) -> str:
+    groups = wrong["groups"]
+    if not groups:
+        return "<p>Aucune réponse probablement fausse sur la période.</p>"
+    rows = []
+    for number, group in enumerate(groups, start=1):
+        topic = group["answered_topic"]
+        reasons = ", ".join(f"{REASON_LABELS[name]} : {count}" for name, count in group["reasons"].items())
+        rows.append(
+            (
+                number,
+                group["count"],
+                group["conversations"],
+                group["people"],
+                escape(f"{topic['label']} ({topic['confidence']:.2f})"),
+                escape(reasons),
+                _questions(group),
+            )
+        )
+    return _table(
+        ["groupe", "messages", "conversations", "personnes", "sujet répondu (confiance)", "signes",
+         "questions"],
+        rows,
+        [True, True, True, True, False, False, False],
+    )
+
+
+def _questions(group: dict[str, Any]) -> str:
+    items = "".join(
+        f"<li>{escape(q['text'])}{'' if q['count'] == 1 else ' (×' + str(q['count']) + ')'}</li>"
+        for q in group["questions"]
+    )
+    return f'<ul class="questions">{items}</ul>'
 
 
 def page(report: dict[str, Any]) -> str:
     """The HTML report of report.json's content."""
     totals, per_day, topics = report["totals"], report["per_day"], report["topics"]
-    period = report["period"]
+    wrong = report["wrong_answers"]
     if not totals["conversations"]:
         body = "<p>Aucune conversation enregistrée sur la période.</p>"
     else:
@@ -223,11 +318,11 @@ def page(report: dict[str, Any]) -> str:
         body = f"""
 {_cards(totals)}
 <h2>Conversations et messages par jour</h2>
-{_img(plot_activity(per_day), "conversations et messages par jour")}
+{_img(_figure_png(activity_figure(per_day)), "conversations et messages par jour")}
 <h2>Questions sans réponse et hors sujet, par jour</h2>
 <p class="note">Part des messages écrits (les clics sur un bouton sont toujours compris) qui ont déclenché la
 réponse de secours, ou que l'assistant a reconnus comme hors de son sujet.</p>
-{_img(plot_rates(per_day), "taux de secours et de hors sujet par jour")}
+{_img(_figure_png(rates_figure(per_day)), "taux de secours et de hors sujet par jour")}
 <h2>Sujets les plus demandés</h2>
 {answered}
 <h2>Avis par sujet</h2>
@@ -246,6 +341,14 @@ prêts à être étiquetés puis ajoutés à <code>data/nlu/</code>
 ({report["unanswered"]["already_in_training_data"]} messages déjà présents dans <code>data/nlu/</code>
 ne sont pas repris).</p>
 {_unanswered(report["unanswered"])}
+<h2>Réponses probablement fausses</h2>
+<p class="note">Questions écrites auxquelles l'assistant a répondu par un sujet, avec un signe qu'il s'est
+trompé : il a choisi ce sujet avec une confiance basse (moins de {_percent(wrong["low_confidence_below"])}),
+la personne a donné 👎 juste après, a reposé une question moins de {wrong["rephrase_within_seconds"]} secondes
+après la sienne (sur un sujet, le même ou un autre, ou qui a déclenché la réponse de secours), ou a répondu
+« non », « pas ça »… Elles sont dans <code>results/report/wrong_answers.yml</code>, à étiqueter avec le sujet
+qui aurait dû répondre, comme les questions sans réponse.</p>
+{_wrong_answers(wrong)}
 """
     return f"""<!DOCTYPE html>
 <html lang="fr">
@@ -256,16 +359,17 @@ ne sont pas repris).</p>
 </head>
 <body>
 <h1>Bienvenue — rapport des conversations</h1>
-<p>Du {_french_date(period["from"])} au {_french_date(period["to"])} (heure de {escape(report["timezone"])}).
+<p>{_period(report["period"])} (heure de {escape(report["timezone"])}).
 Rapport produit le {_french_date(report["generated_at"][:10])} à {escape(report["generated_at"][11:16])}.</p>
 {body}
 <h2>Confidentialité</h2>
 <p class="note">Ce rapport ne montre aucun identifiant de conversation ni aucune donnée personnelle : les
-identifiants sont remplacés par des pseudonymes (report.json) et les adresses e-mail et numéros de téléphone
-sont masqués dans les messages cités. Les conversations sont conservées {report["retention_days"]} jours après
-leur dernier message, puis supprimées par <code>make purge</code>.</p>
+identifiants sont remplacés par des pseudonymes, un par personne et un par conversation (report.json), et
+les adresses e-mail et numéros de téléphone sont masqués dans les messages cités.</p>
 <p class="note">Une conversation est une suite de messages d'une même personne sans pause de plus d'une
-heure.</p>
+heure : une personne qui revient un autre jour commence une nouvelle conversation. Chaque conversation est
+conservée {report["retention_days"]} jours après son dernier message, puis supprimée par
+<code>make purge</code>, même si la personne est revenue depuis.</p>
 </body>
 </html>
 """

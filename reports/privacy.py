@@ -1,8 +1,10 @@
-"""Privacy by default: conversation ids become keyed pseudonyms, personal data in quoted messages is masked.
+"""Privacy by default: sender and conversation ids become keyed pseudonyms, personal data in quoted messages
+is masked.
 
-A pseudonym is an HMAC-SHA256 of the sender id: stable from one report to the next (the same conversation
-keeps its pseudonym), and impossible to compute, or to reverse by trying likely ids, without the key. The key
-comes from BIENVENUE_REPORT_SECRET, else from a random key created once per installation in var/.
+A pseudonym is an HMAC-SHA256 of the sender id (a person: "p-…") or of the sender id and the start of one of
+its conversation sessions (a conversation: "c-…"): stable from one report to the next, and impossible to
+compute, or to reverse by trying likely ids, without the key. The key comes from BIENVENUE_REPORT_SECRET, else
+from a random key created once per installation in var/.
 """
 
 from __future__ import annotations
@@ -39,9 +41,18 @@ def mask_personal_data(text: str) -> str:
 
 
 def pseudonym(sender_id: str, key: bytes) -> str:
-    """A stable, non-reversible stand-in for a conversation id."""
-    digest = hmac.new(key, sender_id.encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"c-{digest[:16]}"
+    """A stable, non-reversible stand-in for a sender id: one person (a browser, a Mattermost account)."""
+    return _keyed("p", sender_id, key)
+
+
+def conversation_pseudonym(sender_id: str, started: float, key: bytes) -> str:
+    """A stable, non-reversible stand-in for one conversation session of a sender."""
+    return _keyed("c", f"{sender_id}\n{started!r}", key)
+
+
+def _keyed(prefix: str, value: str, key: bytes) -> str:
+    digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{prefix}-{digest[:16]}"
 
 
 def pseudonym_key(environ: Mapping[str, str], key_file: Path = DEFAULT_KEY_FILE) -> bytes:

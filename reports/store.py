@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,16 +91,21 @@ def url_from_endpoints(endpoints: Path, environ: Mapping[str, str]) -> URL:
     )
 
 
-def open_store(url: URL | str) -> Engine | None:
-    """An engine on the store, or None when there is nothing to read (a SQLite file not created yet)."""
+class MissingStoreError(ValueError):
+    """The tracker store has no conversations to read: no such SQLite file, or no events table in it."""
+
+
+def open_store(url: URL | str) -> Engine:
+    """An engine on the store; MissingStoreError when there is nothing to read (and nothing is created)."""
     url = make_url(url)
     is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if is_file and not Path(url.database).exists():
-        return None
+    if is_file and not Path(str(url.database)).exists():
+        raise MissingStoreError(f"la base des conversations {url.database} n'existe pas")
     engine = sa.create_engine(url)
     if not sa.inspect(engine).has_table(EVENTS.name):
         engine.dispose()
-        return None
+        where = url.render_as_string(hide_password=True)
+        raise MissingStoreError(f"la base {where} ne contient pas de conversations de Rasa (table events)")
     return engine
 
 
@@ -120,23 +125,73 @@ def read_events(engine: Engine) -> list[StoredEvent]:
 
 @dataclass(frozen=True)
 class PurgeResult:
-    conversations: int
+    conversations: int  # conversation sessions deleted
     events: int
 
 
-def purge(engine: Engine, cutoff: float) -> PurgeResult:
-    """Delete every conversation whose last event is older than `cutoff` (a Unix time), all of its events.
+@dataclass(frozen=True)
+class Session:
+    """One conversation session: the events of `sender_id` whose ids run from `first` to `last`."""
 
-    A conversation with a single recent event is kept whole: its earlier turns give that event its meaning.
+    sender_id: str
+    first: int
+    last: int
+    last_timestamp: float
+
+
+# id, sender_id, type_name, action_name, timestamp
+SessionRow = tuple[int, str, str, str | None, float | None]
+
+
+def sessions(rows: Sequence[SessionRow]) -> list[Session]:
+    """Each sender's events, ordered by id, split into conversation sessions.
+
+    A session starts at each `session_started` event, or at the `action_session_start` action logged just
+    before it; the events stored before a sender's first session start belong to a session of their own.
     """
-    last_event = sa.func.max(EVENTS.c.timestamp)
-    expired = sa.select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id).having(last_event < cutoff)
+    by_sender: dict[str, list[SessionRow]] = {}
+    for row in rows:
+        by_sender.setdefault(row[1], []).append(row)
+    result = []
+    for sender_id, events in by_sender.items():
+        starts = [0]
+        for index, (_, _, type_name, _, _) in enumerate(events):
+            if type_name != "session_started":
+                continue
+            opened_by_action = index > 0 and events[index - 1][3] == "action_session_start"
+            start = index - 1 if opened_by_action else index
+            if start > starts[-1]:
+                starts.append(start)
+        for start, end in zip(starts, [*starts[1:], len(events)], strict=True):
+            part = events[start:end]
+            result.append(
+                Session(sender_id, part[0][0], part[-1][0], max(row[4] or 0.0 for row in part))
+            )
+    return result
+
+
+def purge(engine: Engine, cutoff: float) -> PurgeResult:
+    """Delete every conversation session whose last event is older than `cutoff` (a Unix time), all of its
+    events, and nothing else.
+
+    A person who came back keeps only their recent sessions: Rasa reads a tracker from its last session start
+    on, so the older ones are not needed. A session with a single recent event is kept whole: its earlier
+    turns give that event its meaning.
+    """
+    columns = (EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.action_name, EVENTS.c.timestamp)
+    delete = sa.delete(EVENTS).where(
+        EVENTS.c.sender_id == sa.bindparam("sender"),
+        EVENTS.c.id.between(sa.bindparam("lo"), sa.bindparam("hi")),
+    )
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
             # Overwrite the deleted rows in the file too, instead of leaving them in free pages.
             connection.execute(sa.text("PRAGMA secure_delete = ON"))
-        conversations = connection.execute(
-            sa.select(sa.func.count()).select_from(expired.subquery())
-        ).scalar_one()
-        events = connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id.in_(expired))).rowcount
-    return PurgeResult(conversations=conversations, events=events)
+        rows = connection.execute(sa.select(*columns).order_by(EVENTS.c.sender_id, EVENTS.c.id)).all()
+        expired = [session for session in sessions(rows) if session.last_timestamp < cutoff]
+        events = 0
+        for session in expired:  # one statement each: the rowcount of an executemany is not portable
+            events += connection.execute(
+                delete, {"sender": session.sender_id, "lo": session.first, "hi": session.last}
+            ).rowcount
+    return PurgeResult(conversations=len(expired), events=events)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import yaml
 
 from actions.text import words
-from reports.conversations import Conversation, Outcome
-from reports.privacy import mask_personal_data, pseudonym
+from reports.conversations import Conversation, Outcome, Turn
+from reports.privacy import conversation_pseudonym, mask_personal_data, pseudonym
 
 SIMILARITY_THRESHOLD = 0.45
 # Below this, the best-ranked topic is noise rather than a lead worth showing.
@@ -69,18 +70,39 @@ def _norm(vector: Counter[str]) -> float:
 
 
 @dataclass(frozen=True)
-class UnansweredMessage:
+class Quoted:
+    """A user message quoted in the report."""
+
     text: str  # masked: no e-mail address nor phone number
-    conversation: str  # pseudonym
+    conversation: str  # pseudonym of the conversation session
+    person: str  # pseudonym of the sender
     timestamp: float
     channel: str | None
+
+
+def quoted(conversation: Conversation, turn: Turn, key: bytes) -> dict[str, Any]:
+    """The fields of Quoted for one turn: its text masked, its conversation and person pseudonymised."""
+    return {
+        "text": mask_personal_data(" ".join(turn.text.split())),
+        "conversation": conversation_pseudonym(conversation.sender_id, conversation.started, key),
+        "person": pseudonym(conversation.sender_id, key),
+        "timestamp": turn.timestamp,
+        "channel": turn.channel,
+    }
+
+
+@dataclass(frozen=True)
+class UnansweredMessage(Quoted):
     outcome: Outcome
     guess: tuple[str, float] | None  # the best-ranked topic at the time, and its confidence, unless too low
 
 
+Message = TypeVar("Message", bound=Quoted)
+
+
 @dataclass
-class Group:
-    messages: list[UnansweredMessage] = field(default_factory=list)
+class Group(Generic[Message]):
+    messages: list[Message] = field(default_factory=list)
     centroid: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -98,8 +120,22 @@ class Group:
 
     @property
     def conversations(self) -> int:
+        """Conversation sessions: a person who asked again another day counts twice."""
         return len({message.conversation for message in self.messages})
 
+    @property
+    def people(self) -> int:
+        return len({message.person for message in self.messages})
+
+    def described(self) -> str:
+        """"5 messages dans 4 conversations (3 personnes)"."""
+        return (
+            f"{counted(self.count, 'message')} dans {counted(self.conversations, 'conversation')}"
+            f" ({counted(self.people, 'personne')})"
+        )
+
+
+class UnansweredGroup(Group[UnansweredMessage]):
     @property
     def out_of_scope(self) -> int:
         return sum(message.outcome == "out_of_scope" for message in self.messages)
@@ -130,10 +166,7 @@ def unanswered_messages(
                 guess = None
             result.append(
                 UnansweredMessage(
-                    text=mask_personal_data(" ".join(turn.text.split())),
-                    conversation=pseudonym(conversation.sender_id, key),
-                    timestamp=turn.timestamp,
-                    channel=turn.channel,
+                    **quoted(conversation, turn, key),
                     outcome=turn.outcome,
                     guess=(guess[0], round(guess[1], 4)) if guess else None,
                 )
@@ -141,18 +174,23 @@ def unanswered_messages(
     return result
 
 
+GroupType = TypeVar("GroupType", bound=Group[Any])
+
+
 def group_messages(
-    messages: Sequence[UnansweredMessage], threshold: float = SIMILARITY_THRESHOLD
-) -> list[Group]:
+    messages: Sequence[Quoted],
+    threshold: float = SIMILARITY_THRESHOLD,
+    group_type: type[GroupType] = UnansweredGroup,  # type: ignore[assignment]  # the default of the report
+) -> list[GroupType]:
     """Similar messages together; the most frequent wordings found their groups, biggest group first.
 
     Each distinct wording joins the group whose centroid (the sum of its wordings' trigrams) is the most
     similar, when at least `threshold`; else it starts a group. Deterministic: same input, same groups.
     """
-    by_wording: dict[str, list[UnansweredMessage]] = {}
+    by_wording: dict[str, list[Quoted]] = {}
     for message in messages:
         by_wording.setdefault(normalise(message.text), []).append(message)
-    groups: list[Group] = []
+    groups: list[GroupType] = []
     for wording, members in sorted(by_wording.items(), key=lambda item: (-len(item[1]), item[0])):
         vector = features(wording)
         scored = [(cosine(vector, group.centroid), index) for index, group in enumerate(groups)]
@@ -160,7 +198,7 @@ def group_messages(
         if vector and best[0] >= threshold:
             group = groups[best[1]]
         else:
-            group = Group()
+            group = group_type()
             groups.append(group)
         group.messages.extend(members)
         group.centroid.update(vector)
@@ -185,35 +223,39 @@ def _comment(text: str) -> str:
     return " ".join(text.split())
 
 
-def nlu_yaml(groups: Sequence[Group], topic_labels: dict[str, str], generated_on: str) -> str:
+def topic_comment(topic: str, confidence: float, topic_labels: Mapping[str, str]) -> str:
+    """"ask_funding (« Le financement », confiance 0.31)"."""
+    return f"{topic} (« {_comment(topic_labels.get(topic, topic))} », confiance {confidence:.2f})"
+
+
+def nlu_yaml(groups: Sequence[UnansweredGroup], topic_labels: Mapping[str, str], generated_on: str) -> str:
     """The groups as Rasa NLU training data, one block per group, each with a comment that describes it."""
     total = sum(group.count for group in groups)
-    lines = [
-        f"# Questions restées sans réponse (rapport du {generated_on}) : {counted(total, 'message')} en"
+    header = [
+        f"Questions restées sans réponse (rapport du {generated_on}) : {counted(total, 'message')} en"
         f" {counted(len(groups), 'groupe')}.",
-        f"# Pour chaque groupe : remplacez « {TO_LABEL} » par l'intention qui convient (le sujet deviné",
-        "# n'est qu'une piste), supprimez les lignes hors sujet ou qui contiennent encore une donnée",
-        "# personnelle, puis ajoutez les lignes restantes aux exemples de cette intention dans data/nlu/.",
-        'version: "3.1"',
-        "nlu:" if groups else "nlu: []",
+        f"Pour chaque groupe : remplacez « {TO_LABEL} » par l'intention qui convient (le sujet deviné",
+        "n'est qu'une piste), supprimez les lignes hors sujet ou qui contiennent encore une donnée",
+        "personnelle, puis ajoutez les lignes restantes aux exemples de cette intention dans data/nlu/.",
     ]
-    for number, group in enumerate(groups, start=1):
+    comments = []
+    for group in groups:
         guess = group.guessed_topic
         guessed = (
-            f"sujet deviné : {guess[0]} (« {_comment(topic_labels.get(guess[0], guess[0]))} »,"
-            f" confiance {guess[1]:.2f})"
+            f"sujet deviné : {topic_comment(guess[0], guess[1], topic_labels)}"
             if guess
             else "pas de sujet deviné"
         )
         scope = f", dont {group.out_of_scope} hors sujet" if group.out_of_scope else ""
-        lines += [
-            "",
-            f"  # Groupe {number} : {counted(group.count, 'message')} dans"
-            f" {counted(group.conversations, 'conversation')}{scope}"
-            f" · {guessed}",
-            f"  - intent: {TO_LABEL}",
-            "    examples: |",
-        ]
+        comments.append(f"{group.described()}{scope} · {guessed}")
+    return labelling_yaml(header, groups, comments)
+
+
+def labelling_yaml(header: Sequence[str], groups: Sequence[Group[Any]], comments: Sequence[str]) -> str:
+    """Rasa NLU training data to label: one block per group, intent TO_LABEL, after the group's comment."""
+    lines = [*(f"# {line}" for line in header), 'version: "3.1"', "nlu:" if groups else "nlu: []"]
+    for number, (group, comment) in enumerate(zip(groups, comments, strict=True), start=1):
+        lines += ["", f"  # Groupe {number} : {comment}", f"  - intent: {TO_LABEL}", "    examples: |"]
         lines += [f"      - {_comment(text)}" for text, _ in group.questions]
     return "\n".join(lines) + "\n"
 

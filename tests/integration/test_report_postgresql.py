@@ -1,9 +1,11 @@
 """The report and the purge on PostgreSQL, the production store: conversations written by Rasa's own
 SQLTrackerStore, read back through endpoints.production.yml and its environment variables, give the same
-figures as on SQLite; the purge keeps exactly the conversations within the limit."""
+figures as on SQLite; the purge keeps exactly the conversation sessions within the limit, the current session
+of a person who came back included."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import psycopg2
@@ -68,16 +70,21 @@ def test_the_figures_match_what_was_generated(pg: stores.Service) -> None:
     assert channels == report_data.EXPECTED_CHANNELS
 
 
-def test_purge_deletes_exactly_the_conversations_older_than_the_limit(pg: stores.Service) -> None:
+def test_purge_deletes_exactly_the_sessions_older_than_the_limit(pg: stores.Service) -> None:
     create_database(pg, "report_purge")
     writer = rasa_store(pg, "report_purge")
     report_data.write_purge_messages(writer)
     writer.engine.dispose()
     engine = store.open_store(production_url(pg, "report_purge"))
     assert engine is not None
-    assert store.purge(engine, report_data.PURGE_CUTOFF) == store.PurgeResult(conversations=2, events=8)
-    remaining = {}
+    assert store.purge(engine, report_data.PURGE_CUTOFF) == store.PurgeResult(*report_data.PURGE_DELETED)
+    remaining: dict[str, int] = {}
     for event in store.read_events(engine):
         remaining[event.sender_id] = remaining.get(event.sender_id, 0) + 1
+        assert report_data.EXPIRED_TEXT not in json.dumps(event.data)
+    returning = [event for event in store.read_events(engine) if event.sender_id == "returning"]
     engine.dispose()
     assert remaining == report_data.PURGE_KEPT
+    kinds = ["action", "session_started", "slot", "action", "user", "action"]
+    assert [event.type_name for event in returning] == kinds
+    assert returning[0].timestamp == report_data.PURGE_CUTOFF + 90 * report_data.DAY - 1

@@ -40,20 +40,23 @@ class Say:
     topic: str | None = None  # set by the from_intent mapping, right after the message
     feedback: str | None = None
     topic_from_action: str | None = None  # set by a custom action (follow-ups)
+    seconds_later: float = 60  # after the previous message of the session
 
 
 def session(
     start: float, channel: str, says: Sequence[Say], carried: dict[str, str] | None = None
 ) -> list[Event]:
-    """One conversation session: session start (with carried-over slots), then one turn per minute."""
+    """One conversation session: session start (with carried-over slots), then one turn per message, a minute
+    after the previous one unless it says otherwise."""
     events: list[Event] = [
         ActionExecuted("action_session_start", timestamp=start),
         SessionStarted(timestamp=start),
         *(SlotSet(name, value, timestamp=start) for name, value in (carried or {}).items()),
         ActionExecuted("action_listen", timestamp=start),
     ]
-    for minute, say in enumerate(says):
-        t = start + 60 * minute + 1
+    t = start + 1
+    for index, say in enumerate(says):
+        t += say.seconds_later if index else 0
         ranking = list(say.ranking) or [(say.intent, 0.97)]
         parse_data = {
             "text": say.text,
@@ -192,25 +195,126 @@ def sqlite_store(path: str) -> SQLTrackerStore:
     return SQLTrackerStore(dialect="sqlite", db=path)
 
 
-# For the purge: a limit, and per sender the times of its messages around it.
+# Probably wrong answers (in a store of their own): (sender, session start, what was said).
+LOW = [("ask_team_roles", 0.6), ("ask_community", 0.3)]
+ROLES_REPHRASED = "les rôles dans l'équipe"
+ROLES_DENIED = "rôles équipe"
+ROLES_LOW_1 = "rôles dans une équipe"
+ROLES_LOW_2 = "les rôles d'une équipe ?"
+FUNDING_LOW = "comment on finance une startup"
+INTRA_DISLIKED = "c'est quoi un intra ?"
+WRONG_SESSIONS: list[tuple[str, float, list[Say]]] = [
+    ("wrong-rephrase", at(0, 9), [
+        Say(ROLES_REPHRASED, "ask_team_roles", [("ask_team_roles", 0.9)], topic="ask_team_roles"),
+        # Another topic asked 30 s later: the first answer probably missed.
+        Say("qui fait quoi dans une équipe produit ?", "ask_community", topic="ask_community",
+            seconds_later=30),
+    ]),
+    ("wrong-denied", at(0, 10), [
+        Say(ROLES_DENIED, "ask_team_roles", [("ask_team_roles", 0.96)], topic="ask_team_roles"),
+        Say("non c'est pas ça", FALLBACK, [(FALLBACK, 0.45)], actions=SEARCH, seconds_later=200),
+    ]),
+    # The same person on two days: two conversations, one person.
+    ("wrong-returning", at(0, 11), [
+        Say(ROLES_LOW_1, "ask_team_roles", LOW, topic="ask_team_roles"),
+    ]),
+    ("wrong-returning", at(1, 11), [
+        Say(ROLES_LOW_2, "ask_team_roles", [("ask_team_roles", 0.54)], topic="ask_team_roles"),
+    ]),
+    ("wrong-low", at(0, 12), [
+        Say(FUNDING_LOW, "ask_funding", [("ask_funding", 0.52), ("ask_join_beta", 0.3)], topic="ask_funding"),
+        Say("merci", "thank", seconds_later=300),
+    ]),
+    ("wrong-feedback", at(0, 13), [
+        Say(INTRA_DISLIKED, "ask_what_is_intrapreneur", topic="ask_what_is_intrapreneur"),
+        Say("pas clair", "feedback_negative", feedback="negative", actions=("utter_feedback_negative",)),
+    ]),
+    # Not wrong: a later question, a follow-up, a polite « non merci », a button with its 👎.
+    ("right-slow", at(0, 14), [
+        Say("les rôles dans une équipe ?", "ask_team_roles", topic="ask_team_roles"),
+        Say("et le financement ?", "ask_funding", topic="ask_funding", seconds_later=120),
+    ]),
+    ("right-followup", at(0, 15), [
+        Say("c'est quoi une SE", "ask_what_is_startup_etat", topic="ask_what_is_startup_etat"),
+        Say("et ça dure combien de temps ?", "followup_duration", actions=("action_answer_followup",),
+            topic_from_action="ask_startup_phases", seconds_later=20),
+    ]),
+    ("right-no-thanks", at(0, 16), [
+        Say("le financement", "ask_funding", topic="ask_funding"),
+        Say("non merci", "goodbye", seconds_later=100),
+    ]),
+    ("right-button", at(0, 17), [
+        Say("/ask_funding", "ask_funding", [("ask_funding", 1.0)], topic="ask_funding"),
+        Say("/feedback_negative", "feedback_negative", feedback="negative", seconds_later=10),
+    ]),
+]
+# The groups expected: {wordings}: (messages, conversations, people, topic answered, reasons).
+EXPECTED_WRONG = {
+    frozenset({ROLES_REPHRASED, ROLES_DENIED, ROLES_LOW_1, ROLES_LOW_2}): (
+        4, 4, 3, ("ask_team_roles", 0.75), {"low_confidence": 2, "rephrased": 1, "denied": 1}
+    ),
+    frozenset({FUNDING_LOW}): (1, 1, 1, ("ask_funding", 0.52), {"low_confidence": 1}),
+    frozenset({INTRA_DISLIKED}): (1, 1, 1, ("ask_what_is_intrapreneur", 0.97), {"feedback_negative": 1}),
+}
+
+
+def write_wrong_answers(store: SQLTrackerStore) -> None:
+    by_sender: dict[str, list[Event]] = {}
+    for sender, start, says in WRONG_SESSIONS:
+        by_sender.setdefault(sender, []).extend(session(start, "socketio", says))
+    write_conversations(store, by_sender)
+
+
+# For the purge: a limit, and per sender its sessions, each with the times of its messages around the limit.
+# Sessions open with a session start, except the ones marked False (stored before Rasa logged session starts).
 PURGE_CUTOFF = 1_715_000_000.0
 DAY = 86_400.0
-PURGE_MESSAGES = {
-    "expired": [PURGE_CUTOFF - 120 * DAY, PURGE_CUTOFF - 100 * DAY, PURGE_CUTOFF - 3 * DAY],
-    "just-expired": [PURGE_CUTOFF - 0.001],
-    "at-the-limit": [PURGE_CUTOFF - 5 * DAY, PURGE_CUTOFF],
-    "long-running": [PURGE_CUTOFF - 200 * DAY, PURGE_CUTOFF - 150 * DAY, PURGE_CUTOFF + 1],
-    "recent": [PURGE_CUTOFF + DAY],
+PURGE_SESSIONS: dict[str, list[tuple[bool, list[float]]]] = {
+    "expired": [(False, [PURGE_CUTOFF - 120 * DAY, PURGE_CUTOFF - 100 * DAY, PURGE_CUTOFF - 3 * DAY])],
+    "just-expired": [(False, [PURGE_CUTOFF - 0.001])],
+    "at-the-limit": [(False, [PURGE_CUTOFF - 5 * DAY, PURGE_CUTOFF])],
+    "long-running": [(False, [PURGE_CUTOFF - 200 * DAY, PURGE_CUTOFF - 150 * DAY, PURGE_CUTOFF + 1])],
+    "recent": [(False, [PURGE_CUTOFF + DAY])],
+    # A person who came back: two old sessions go, the one of today stays.
+    "returning": [
+        (True, [PURGE_CUTOFF - 30 * DAY, PURGE_CUTOFF - 30 * DAY + 60]),
+        (True, [PURGE_CUTOFF - 10 * DAY]),
+        (True, [PURGE_CUTOFF + 90 * DAY]),
+    ],
+    # Messages stored without a session start, then a session started after the limit.
+    "returning-legacy": [(False, [PURGE_CUTOFF - 50 * DAY]), (True, [PURGE_CUTOFF + 1])],
 }
-# Kept by a purge at PURGE_CUTOFF, with their number of events (a message and its action_listen each).
-PURGE_KEPT = {"at-the-limit": 4, "long-running": 6, "recent": 2}
+# Deleted by a purge at PURGE_CUTOFF: sessions and events (a session start logs 4, each message 2).
+PURGE_DELETED = (5, 6 + 2 + (4 + 4) + (4 + 2) + 2)
+# Kept by a purge at PURGE_CUTOFF, with their number of events.
+PURGE_KEPT = {"at-the-limit": 4, "long-running": 6, "recent": 2, "returning": 6, "returning-legacy": 6}
 EXPIRED_TEXT = "texte-de-la-conversation-expiree"
+CURRENT_TEXT = "texte-de-la-conversation-en-cours"
+
+
+def session_start(t: float, carried: dict[str, str]) -> list[Event]:
+    return [
+        ActionExecuted("action_session_start", timestamp=t),
+        SessionStarted(timestamp=t),
+        *(SlotSet(name, value, timestamp=t) for name, value in carried.items()),
+        ActionExecuted("action_listen", timestamp=t),
+    ]
+
+
+def purge_events(sessions: list[tuple[bool, list[float]]], cutoff: float) -> list[Event]:
+    """A sender's sessions: the messages of a session that ends before `cutoff` say EXPIRED_TEXT."""
+    events: list[Event] = []
+    for started, times in sessions:
+        if started:
+            events += session_start(times[0] - 1, {"topic": "ask_team_roles"})
+        text = EXPIRED_TEXT if times[-1] < cutoff else CURRENT_TEXT
+        for t in times:
+            events += [UserUttered(text, timestamp=t), ActionExecuted("action_listen", timestamp=t)]
+    return events
 
 
 def write_purge_messages(store: SQLTrackerStore) -> None:
-    for sender, times in PURGE_MESSAGES.items():
-        events: list[Event] = []
-        for t in times:
-            text = EXPIRED_TEXT if sender == "expired" else "bonjour"
-            events += [UserUttered(text, timestamp=t), ActionExecuted("action_listen", timestamp=t)]
-        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+    slots = [TextSlot("topic", mappings=[])]
+    for sender, sessions in PURGE_SESSIONS.items():
+        events = purge_events(sessions, PURGE_CUTOFF)
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events, slots=slots)))

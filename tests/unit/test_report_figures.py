@@ -3,6 +3,7 @@ rules that turn events into turns hold on hand-made event sequences."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -151,12 +152,23 @@ def test_outcome_of_a_turn(intent: str, actions: list[str], outcome: str) -> Non
     assert conversations(events)[0].turns[0].outcome == outcome
 
 
-def test_a_restart_starts_a_new_conversation() -> None:
+def test_a_restart_forgets_the_topic_but_stays_in_its_session() -> None:
+    found = conversations([
+        user(1, "c koi un intra", "ask_what_is_intrapreneur"), slot(1, "topic", "ask_what_is_intrapreneur"),
+        action(2, "action_listen"),
+        event("restart", 3), user(4, "pas clair", "feedback_negative"), slot(4, "feedback", "negative"),
+        action(5, "action_listen"),
+    ])
+    assert [len(conversation.turns) for conversation in found] == [2]
+    assert found[0].turns[1].feedback_topic is None
+
+
+def test_each_session_start_starts_a_conversation() -> None:
     found = conversations([
         user(1, "bonjour", "greet"), action(2, "action_listen"),
-        event("restart", 3), user(4, "bonjour", "greet"), action(5, "action_listen"),
+        event("session_started", 5000), user(5001, "bonjour", "greet"), action(5002, "action_listen"),
     ])
-    assert len(found) == 2
+    assert [conversation.started for conversation in found] == [1, 5000]
 
 
 def test_each_sender_has_its_own_conversations_and_topic() -> None:
@@ -192,7 +204,17 @@ def test_no_conversation_gives_empty_figures() -> None:
     assert computed["totals"]["median_conversation_length"] is None
 
 
-def test_reading_a_store_that_does_not_exist_yet_creates_nothing(tmp_path: Path) -> None:
+def test_reading_a_store_that_does_not_exist_is_refused_and_creates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "var" / "conversations.db"
-    assert store.open_store(f"sqlite:///{path}") is None
+    with pytest.raises(store.MissingStoreError, match="n'existe pas"):
+        store.open_store(f"sqlite:///{path}")
     assert not path.exists()
+
+
+def test_a_requested_span_has_a_row_for_each_of_its_days_even_quiet_ones() -> None:
+    found = conversations([user(at(1, 9), "bonjour", "greet"), action(at(1, 9), "action_listen")])
+    span = (date(2024, 5, 5), date(2024, 5, 11))
+    rows = figures.per_day(found, PARIS, span)
+    assert [row["date"] for row in rows] == [f"2024-05-{day:02}" for day in range(5, 12)]
+    assert [row["user_messages"] for row in rows] == [0, 0, 1, 0, 0, 0, 0]
+    assert figures.per_day([], PARIS, span)[0]["fallback_rate"] is None

@@ -88,7 +88,7 @@ def test_a_pseudonym_reveals_nothing_without_the_key() -> None:
     found = pseudonym(sender, KEY)
     assert sender not in found and "alice" not in found
     # Not a plain hash that anyone could recompute from a guessed id, and different with another key.
-    assert found.removeprefix("c-") not in hashlib.sha256(sender.encode()).hexdigest()
+    assert found.removeprefix("p-") not in hashlib.sha256(sender.encode()).hexdigest()
     assert found != pseudonym(sender, b"another key, another installation")
 
 

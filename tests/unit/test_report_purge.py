@@ -1,5 +1,6 @@
-"""Retention: `purge` deletes exactly the conversations whose last event is older than the limit, all of
-their events, and nothing else; the deleted text does not stay in the SQLite file."""
+"""Retention: `purge` deletes exactly the conversation sessions whose last event is older than the limit, all
+of their events, and nothing else (a person who came back keeps only their recent sessions); the deleted text
+does not stay in the SQLite file."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from reports import store
 from tests.unit import report_data
-from tests.unit.report_data import DAY, EXPIRED_TEXT, PURGE_CUTOFF, PURGE_KEPT
+from tests.unit.report_data import CURRENT_TEXT, DAY, EXPIRED_TEXT, PURGE_CUTOFF, PURGE_DELETED, PURGE_KEPT
 
 
 def events_per_sender(engine: sa.engine.Engine) -> dict[str, int]:
@@ -36,11 +37,41 @@ def engine(database: Path) -> sa.engine.Engine:
     return engine
 
 
-def test_purge_deletes_exactly_the_conversations_older_than_the_limit(engine: sa.engine.Engine) -> None:
-    result = store.purge(engine, PURGE_CUTOFF)
-    assert result == store.PurgeResult(conversations=2, events=2 * (3 + 1))
-    # Kept whole, even the events older than the limit: a conversation goes when its last event does.
+def test_purge_deletes_exactly_the_sessions_older_than_the_limit(engine: sa.engine.Engine) -> None:
+    assert store.purge(engine, PURGE_CUTOFF) == store.PurgeResult(*PURGE_DELETED)
+    # Kept whole, even the events older than the limit: a session goes when its last event does.
     assert events_per_sender(engine) == PURGE_KEPT
+
+
+def test_a_person_who_came_back_keeps_only_the_current_session(engine: sa.engine.Engine) -> None:
+    store.purge(engine, PURGE_CUTOFF)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(store.EVENTS.c.type_name, store.EVENTS.c.timestamp, store.EVENTS.c.data)
+            .where(store.EVENTS.c.sender_id == "returning")
+            .order_by(store.EVENTS.c.id)
+        ).all()
+    # The current session, from the action that started it: what Rasa reads the tracker from.
+    kinds = ["action", "session_started", "slot", "action", "user", "action"]
+    assert [row.type_name for row in rows] == kinds
+    assert min(row.timestamp for row in rows) == PURGE_CUTOFF + 90 * DAY - 1
+    assert all(EXPIRED_TEXT not in row.data for row in rows) and CURRENT_TEXT in rows[4].data
+
+
+def test_sessions_start_at_the_action_that_starts_them() -> None:
+    rows = [
+        (1, "a", "user", None, 10.0), (2, "a", "action", "action_listen", 10.0),
+        (3, "a", "action", "action_session_start", 20.0), (4, "a", "session_started", None, 20.0),
+        (5, "a", "action", "action_listen", 20.0), (6, "a", "user", None, 21.0),
+        # Session started on the first message: the starting action opens the first session itself.
+        (7, "b", "action", "action_session_start", 5.0), (8, "b", "session_started", None, 5.0),
+        (9, "b", "user", None, 6.0),
+        (10, "b", "session_started", None, 30.0), (11, "b", "user", None, 31.0),
+    ]
+    assert store.sessions(rows) == [
+        store.Session("a", 1, 2, 10.0), store.Session("a", 3, 6, 21.0),
+        store.Session("b", 7, 9, 6.0), store.Session("b", 10, 11, 31.0),
+    ]
 
 
 def test_a_second_purge_finds_nothing_more(engine: sa.engine.Engine) -> None:
@@ -49,6 +80,8 @@ def test_a_second_purge_finds_nothing_more(engine: sa.engine.Engine) -> None:
 
 
 def test_purging_with_an_earlier_limit_keeps_more(engine: sa.engine.Engine) -> None:
+    assert store.purge(engine, PURGE_CUTOFF - 10 * DAY) == store.PurgeResult(conversations=2, events=8 + 2)
+    assert store.purge(engine, PURGE_CUTOFF - 3 * DAY) == store.PurgeResult(conversations=1, events=6)
     assert store.purge(engine, PURGE_CUTOFF - 3 * DAY) == store.PurgeResult(conversations=0, events=0)
     assert store.purge(engine, PURGE_CUTOFF - 3 * DAY + 1).conversations == 1
 

@@ -56,8 +56,9 @@ def test_a_tracker_store_that_is_not_sql_is_refused(tmp_path: Path) -> None:
         store.url_from_endpoints(endpoints, {})
 
 
-def test_a_database_without_the_events_table_has_nothing_to_read(tmp_path: Path) -> None:
+def test_a_database_without_the_events_table_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     sa.create_engine(f"sqlite:///{path}").connect().close()
     assert path.exists()
-    assert store.open_store(f"sqlite:///{path}") is None
+    with pytest.raises(store.MissingStoreError, match="table events"):
+        store.open_store(f"sqlite:///{path}")

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from reports import check
 from reports.conversations import conversations
-from reports.privacy import pseudonym
+from reports.privacy import conversation_pseudonym, pseudonym
 from reports.store import StoredEvent
 from reports.unanswered import (
     TO_LABEL,
@@ -33,9 +33,13 @@ TOPICS = {"ask_first_steps", "ask_funding", "ask_join_beta"}
 
 
 def message(
-    text: str, conversation: str = "c-1", guess: tuple[str, float] | None = None, outcome: str = "fallback"
+    text: str,
+    conversation: str = "c-1",
+    guess: tuple[str, float] | None = None,
+    outcome: str = "fallback",
+    person: str = "p-1",
 ) -> UnansweredMessage:
-    return UnansweredMessage(text, conversation, 0.0, "rest", outcome, guess)  # type: ignore[arg-type]
+    return UnansweredMessage(text, conversation, person, 0.0, "rest", outcome, guess)  # type: ignore[arg-type]
 
 
 def wordings(groups: list) -> list[set[str]]:
@@ -82,13 +86,32 @@ def test_biggest_groups_come_first_and_grouping_is_deterministic() -> None:
     assert wordings(group_messages(list(reversed(messages)))) == first
 
 
-def test_a_group_counts_its_conversations_and_out_of_scope_messages() -> None:
+def test_a_group_counts_its_conversations_people_and_out_of_scope_messages() -> None:
     group = group_messages([
         message("la cantine", "c-1"),
         message("la cantine ?", "c-1"),
-        message("cantine", "c-2", outcome="out_of_scope"),
+        message("cantine", "c-2", outcome="out_of_scope"),  # the same person, another day
+        message("cantine ??", "c-3", person="p-2"),
     ])[0]
-    assert (group.count, group.conversations, group.out_of_scope) == (3, 2, 1)
+    assert (group.count, group.conversations, group.people, group.out_of_scope) == (4, 3, 2, 1)
+    assert group.described() == "4 messages dans 3 conversations (2 personnes)"
+
+
+def test_a_person_who_asks_again_another_day_counts_as_two_conversations() -> None:
+    def session(start: float, text: str) -> list[StoredEvent]:
+        return [
+            StoredEvent("0698765432", "session_started", start, {}),
+            *stored_turn(text, "nlu_fallback", [("nlu_fallback", 0.45)], ["action_search_fallback"], start),
+        ]
+
+    found = conversations([*session(0.0, "la cantine ?"), *session(86_400.0, "où est la cantine")])
+    groups = group_messages(unanswered_messages(found, KEY, TOPICS))
+    text = nlu_yaml(groups, {}, "2024-05-10")
+    assert "# Groupe 1 : 2 messages dans 2 conversations (1 personne) · pas de sujet deviné" in text
+    messages = groups[0].messages
+    first_session = conversation_pseudonym("0698765432", 0.0, KEY)
+    assert messages[0].conversation == first_session != messages[1].conversation
+    assert messages[0].person == messages[1].person == pseudonym("0698765432", KEY)
 
 
 def test_the_guessed_topic_is_the_one_most_often_ranked_first_with_its_mean_confidence() -> None:
@@ -103,16 +126,16 @@ def test_the_guessed_topic_is_the_one_most_often_ranked_first_with_its_mean_conf
 
 
 def stored_turn(
-    text: str, intent: str, ranking: list[tuple[str, float]], actions: list[str]
+    text: str, intent: str, ranking: list[tuple[str, float]], actions: list[str], start: float = 0.0
 ) -> list[StoredEvent]:
     parse_data = {
         "intent": {"name": intent, "confidence": ranking[0][1]},
         "intent_ranking": [{"name": name, "confidence": confidence} for name, confidence in ranking],
     }
     return [
-        StoredEvent("0698765432", "user", 1.0, {"text": text, "parse_data": parse_data}),
-        *(StoredEvent("0698765432", "action", 2.0, {"name": name}) for name in actions),
-        StoredEvent("0698765432", "action", 3.0, {"name": "action_listen"}),
+        StoredEvent("0698765432", "user", start + 1.0, {"text": text, "parse_data": parse_data}),
+        *(StoredEvent("0698765432", "action", start + 2.0, {"name": name}) for name in actions),
+        StoredEvent("0698765432", "action", start + 3.0, {"name": "action_listen"}),
     ]
 
 
@@ -132,14 +155,20 @@ def test_unanswered_messages_are_the_fallbacks_and_out_of_scope_masked_and_pseud
         ("badge pour [e-mail masqué]", "fallback", ("ask_first_steps", 0.2)),
         ("la météo", "out_of_scope", None),  # a topic ranked that low is no lead
     ]
-    assert {m.conversation for m in unanswered} == {pseudonym("0698765432", KEY)}
+    assert {m.person for m in unanswered} == {pseudonym("0698765432", KEY)}
+    # Stored without a session start: one conversation, from its first message.
+    assert {m.conversation for m in unanswered} == {conversation_pseudonym("0698765432", 1.0, KEY)}
 
 
 GUESS = ("ask_first_steps", 0.31)
 
 
 def exported(texts_by_group: list[list[str]], guess: tuple[str, float] | None = GUESS) -> str:
-    messages = [message(text, f"c-{i}", guess) for texts in texts_by_group for i, text in enumerate(texts)]
+    messages = [
+        message(text, f"c-{i}", guess, person=f"p-{i}")
+        for texts in texts_by_group
+        for i, text in enumerate(texts)
+    ]
     return nlu_yaml(group_messages(messages), {"ask_first_steps": "Mes premiers pas"}, "2024-05-10")
 
 
@@ -156,9 +185,10 @@ def test_the_export_is_rasa_nlu_data_with_one_block_to_label_per_group() -> None
 def test_each_group_has_a_comment_with_its_count_and_guessed_topic() -> None:
     text = exported([["badge d'accès ?", "comment avoir un badge d'accès"]])
     comment = next(line for line in text.splitlines() if "Groupe 1" in line)
-    assert "2 messages dans 2 conversations" in comment
+    assert "2 messages dans 2 conversations (2 personnes)" in comment
     assert "sujet deviné : ask_first_steps (« Mes premiers pas », confiance 0.31)" in comment
-    assert "# Groupe 1 : 1 message dans 1 conversation · pas de sujet deviné" in exported([["xyzzy"]], None)
+    expected = "# Groupe 1 : 1 message dans 1 conversation (1 personne) · pas de sujet deviné"
+    assert expected in exported([["xyzzy"]], None)
 
 
 def test_an_empty_export_is_still_valid() -> None:
@@ -214,6 +244,26 @@ def test_the_check_compares_the_model_with_the_labels_and_names_the_best_topic_o
     assert "meilleur sujet ask_funding (0.12)" in text
     assert "4 questions : 2 comprises par le modèle actuel, 2 toujours en secours ou hors sujet." in text
     assert "2 étiquetées, dont 1 que le modèle attribue à leur étiquette." in text
+
+
+def test_the_check_classifies_the_stored_message_and_shows_it_masked() -> None:
+    typed = "écrire à jean.dupont@beta.gouv.fr pour le badge"
+    masked = "écrire à [e-mail masqué] pour le badge"
+    found = conversations(
+        stored_turn(typed, "nlu_fallback", [("nlu_fallback", 0.45)], ["action_search_fallback"])
+    )
+    originals = check.stored_texts(found)
+    assert originals == {masked: typed}
+    parse = fake_model({typed: ("ask_first_steps", 0.8, [("ask_first_steps", 0.8)])})  # not the masked text
+    [checked] = check.check_questions([(TO_LABEL, masked)], parse, TOPICS, originals)
+    assert (checked.question, checked.predicted) == (masked, "ask_first_steps")
+    assert "jean.dupont" not in check.describe([checked])
+
+
+def test_a_question_no_longer_stored_is_classified_as_written_and_shown_masked() -> None:
+    parse = fake_model({"mon numéro 06 12 34 56 78": ("nlu_fallback", 0.4, [("nlu_fallback", 0.4)])})
+    [checked] = check.check_questions([(TO_LABEL, "mon numéro 06 12 34 56 78")], parse, TOPICS, {})
+    assert checked.question == "mon numéro [téléphone masqué]"
 
 
 def test_the_latest_model_is_used(tmp_path: Path) -> None:
