@@ -234,6 +234,7 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
                 positive_int,
                 "2000",
             ),
+            # Far above a normal turn (well under a second), far below Rasa's 5-minute wait for the actions.
             Setting(
                 "BIENVENUE_REPLY_TIMEOUT_S",
                 "Attente maximale d'une réponse, en secondes, avant un message d'excuse.",
@@ -434,15 +435,17 @@ def read(environ: Mapping[str, str] = os.environ, required: Iterable[str] = ()) 
     return values
 
 
+def with_defaults(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment, plus every unset setting that has a default: what scripts/run.sh's servers see."""
+    defaults = {name: _raw(name, environ) for name in SETTINGS}
+    return {**environ, **{name: raw for name, raw in defaults.items() if raw}}
+
+
 def shell_exports(environ: Mapping[str, str] = os.environ) -> str:
     """``export NAME=value`` for every setting with a value, once all are checked."""
     read(environ)
-    lines = []
-    for name in SETTINGS:
-        raw = _raw(name, environ)
-        if raw:
-            lines.append(f"export {name}={shlex.quote(raw)}")
-    return "\n".join(lines) + "\n"
+    complete = with_defaults(environ)
+    return "".join(f"export {name}={shlex.quote(complete[name])}\n" for name in SETTINGS if name in complete)
 
 
 def env_example() -> str:

@@ -1,18 +1,20 @@
 """action_search_fallback: when the NLU is unsure, suggest the closest topics found by search."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import get_content
+from actions.content import content_dir, content_in, get_content
 from actions.search import SearchIndex, build_index, search
 
 
-@lru_cache(maxsize=1)
-def search_index() -> SearchIndex:
-    return build_index(get_content())
+@lru_cache(maxsize=4)
+def search_index(directory: Path) -> SearchIndex:
+    """The search index of a content directory, built once."""
+    return build_index(content_in(directory))
 
 
 class ActionSearchFallback(Action):
@@ -23,7 +25,7 @@ class ActionSearchFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         topics = get_content().topics
-        results = search(tracker.latest_message.get("text") or "", search_index())
+        results = search(tracker.latest_message.get("text") or "", search_index(content_dir()))
         if not results:
             dispatcher.utter_message(response="utter_please_rephrase")
             return []

@@ -1,11 +1,11 @@
 """Maintainer-edited content (content/*.yml), loaded and validated once per process.
 
-The directory comes from the BIENVENUE_CONTENT_DIR environment variable, else <repo>/content.
+The directory comes from the BIENVENUE_CONTENT_DIR environment variable, else <repo>/content (settings.py);
+each directory is read once, so a test that points the variable elsewhere needs no cache clearing.
 Every rule the actions rely on is checked at load time, so a bad edit fails loudly at start-up
 (and in the unit tests) instead of producing a wrong answer in a conversation.
 """
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,10 +13,11 @@ from typing import Any
 
 import yaml
 
+import settings
 from actions.text import words
 
 CONTENT_DIR_ENV = "BIENVENUE_CONTENT_DIR"
-DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+DEFAULT_CONTENT_DIR: Path = settings.value(CONTENT_DIR_ENV, {})
 MAX_LABEL_LENGTH = 40
 # libyaml's loader when PyYAML has it: the same safe loading, several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -257,7 +258,17 @@ def load_content(directory: Path) -> Content:
     )
 
 
-@lru_cache(maxsize=1)
+def content_dir() -> Path:
+    """The directory of the content the actions use, as the environment names it now."""
+    return settings.value(CONTENT_DIR_ENV)
+
+
+@lru_cache(maxsize=4)
+def content_in(directory: Path) -> Content:
+    """The content of `directory`, loaded once."""
+    return load_content(directory)
+
+
 def get_content() -> Content:
-    """The content used by the actions, read once from BIENVENUE_CONTENT_DIR or <repo>/content."""
-    return load_content(Path(os.environ.get(CONTENT_DIR_ENV) or DEFAULT_CONTENT_DIR))
+    """The content used by the actions."""
+    return content_in(content_dir())

@@ -29,13 +29,14 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+import settings
+
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS_ENV = "BIENVENUE_MAX_MESSAGE_CHARS"
-DEFAULT_MAX_MESSAGE_CHARS = 2000
 REPLY_TIMEOUT_ENV = "BIENVENUE_REPLY_TIMEOUT_S"
-# Far above a normal turn (well under a second), far below Rasa's 5-minute wait for the action server.
-DEFAULT_REPLY_TIMEOUT_S = 30.0
+DEFAULT_MAX_MESSAGE_CHARS: int = settings.value(MAX_MESSAGE_CHARS_ENV, {})
+DEFAULT_REPLY_TIMEOUT_S = float(settings.value(REPLY_TIMEOUT_ENV, {}))
 MAX_SENDER_ID_CHARS = 128
 
 EMPTY_MESSAGE_ANSWER = (
@@ -78,22 +79,9 @@ class Limits:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Limits:
         """Read once, at channel start-up: a bad value stops the server with a clear error."""
         return cls(
-            max_message_chars=int(_positive(environ, MAX_MESSAGE_CHARS_ENV, DEFAULT_MAX_MESSAGE_CHARS, int)),
-            reply_timeout_s=_positive(environ, REPLY_TIMEOUT_ENV, DEFAULT_REPLY_TIMEOUT_S, float),
+            max_message_chars=settings.value(MAX_MESSAGE_CHARS_ENV, environ),
+            reply_timeout_s=float(settings.value(REPLY_TIMEOUT_ENV, environ)),
         )
-
-
-def _positive(environ: Mapping[str, str], name: str, default: float, kind: type[int] | type[float]) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a positive number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {raw!r}")
-    return value
 
 
 def clean_text(text: str) -> str:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -26,19 +24,12 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 from socketio import AsyncServer
 
+import settings
 from channels import guard
 
 logger = logging.getLogger(__name__)
 
-ORIGIN_ENV = "BIENVENUE_WEB_ORIGIN"
-# The origin of `make run`'s page when BIENVENUE_WEB_ORIGIN is not set.
-DEFAULT_ORIGIN = "http://localhost:8080"
-
-
-def allowed_origins(setting: str | None) -> list[str]:
-    """The origins listed in a comma- or space-separated setting, or the default page's origin."""
-    origins = [origin.rstrip("/") for origin in re.split(r"[,\s]+", setting or "") if origin]
-    return origins or [DEFAULT_ORIGIN]
+ORIGIN_ENV = "BIENVENUE_WEB_ORIGIN"  # default: the origin of `make run`'s page (settings.py)
 
 
 async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None = None) -> None:
@@ -72,7 +63,7 @@ class BienvenueSocketIOInput(SocketIOInput):
 
         blueprint = super().blueprint(guarded)
         sio = cast(AsyncServer, self.sio)  # created by SocketIOInput.blueprint
-        origins = allowed_origins(os.environ.get(ORIGIN_ENV))
+        origins = settings.value(ORIGIN_ENV)
         rasa_connect = sio.handlers[self.namespace or "/"]["connect"]
 
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
+import settings
 from reports import check, privacy, store
 from reports.conversations import conversations
 from reports.report import DEFAULT_OUT_DIR, DEFAULT_TIMEZONE, build_report, topic_labels, write_report
@@ -98,12 +99,6 @@ def run_check(args: argparse.Namespace) -> None:
     print(check.describe(check.check_questions(pairs, parse, topic_labels().keys(), originals)))
 
 
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"un nombre de jours (au moins 1), pas {value!r}")
-    return int(value)
-
-
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -115,7 +110,9 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--db-url", help="SQLAlchemy URL of the tracker store, instead of --endpoints")
 
     report = commands.add_parser("report", parents=[source], help="write results/report/")
-    report.add_argument("--days", type=_positive, help="only the conversations started in the last DAYS days")
+    report.add_argument(
+        "--days", type=settings.positive_int, help="only the conversations started in the last DAYS days"
+    )
     report.add_argument("--out", type=Path, default=DEFAULT_OUT_DIR)
     report.add_argument("--timezone", default=DEFAULT_TIMEZONE)
     report.add_argument("--nlu-dir", type=Path, default=Path("data/nlu"))

@@ -17,9 +17,10 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+import settings
+
 SECRET_ENV = "BIENVENUE_REPORT_SECRET"
 DEFAULT_KEY_FILE = Path("var/report-secret")
-MIN_SECRET_LENGTH = 16
 
 EMAIL_MASK = "[e-mail masqué]"
 PHONE_MASK = "[téléphone masqué]"
@@ -57,10 +58,8 @@ def _keyed(prefix: str, value: str, key: bytes) -> str:
 
 def pseudonym_key(environ: Mapping[str, str], key_file: Path = DEFAULT_KEY_FILE) -> bytes:
     """The secret from the environment, else this installation's key file, created on first use."""
-    secret = environ.get(SECRET_ENV, "")
+    secret = settings.value(SECRET_ENV, environ)  # checked there: long enough to resist guessing
     if secret:
-        if len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(f"{SECRET_ENV} doit compter au moins {MIN_SECRET_LENGTH} caractères")
         return secret.encode("utf-8")
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -72,16 +71,12 @@ def pseudonym_key(environ: Mapping[str, str], key_file: Path = DEFAULT_KEY_FILE)
 
 
 RETENTION_ENV = "BIENVENUE_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 90
 SECONDS_PER_DAY = 86_400
 
 
 def retention_days(environ: Mapping[str, str]) -> int:
-    """How many days a conversation is kept after its last message."""
-    value = environ.get(RETENTION_ENV, "").strip() or str(DEFAULT_RETENTION_DAYS)
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{RETENTION_ENV} doit être un nombre entier de jours (au moins 1), pas {value!r}")
-    return int(value)
+    """How many days a conversation is kept after its last message (a whole number, at least 1)."""
+    return settings.value(RETENTION_ENV, environ)
 
 
 def retention_cutoff(now: float, days: int) -> float:

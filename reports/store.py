@@ -8,20 +8,20 @@ or any SQLAlchemy URL given directly.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-import yaml
+from rasa.shared.exceptions import RasaException
+from rasa.shared.utils.io import read_config_file
 from sqlalchemy.engine import URL, Engine, make_url
 
-# The defaults scripts/run.sh gives the variables that endpoints.yml uses.
-ENV_DEFAULTS = {"BIENVENUE_TRACKER_DB": "var/conversations.db"}
-_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+import settings
 
 # The columns of rasa.core.tracker_store.SQLTrackerStore.SQLEvent (Rasa 3.6) that the report reads.
 EVENTS = sa.Table(
@@ -51,28 +51,31 @@ class StoredEvent:
     data: dict[str, Any]
 
 
-def _expand(value: Any, environ: Mapping[str, str]) -> Any:
-    """${VAR} replaced by its value, as Rasa does when it reads an endpoints file."""
-    if not isinstance(value, str):
-        return value
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in environ:
-            return environ[name]
-        if name in ENV_DEFAULTS:
-            return ENV_DEFAULTS[name]
-        raise StoreConfigError(f"la variable d'environnement {name} n'est pas définie")
-
-    return _VARIABLE.sub(replace, value)
+@contextmanager
+def _os_environ(environ: Mapping[str, str]) -> Iterator[None]:
+    """os.environ holding exactly `environ` for a while: Rasa's reader expands ${VAR} from os.environ only."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def url_from_endpoints(endpoints: Path, environ: Mapping[str, str]) -> URL:
-    """The database URL of the endpoints file's tracker store, built like SQLTrackerStore.get_db_url."""
-    config = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("tracker_store") or {}
+    """The database URL of the endpoints file's tracker store, built like SQLTrackerStore.get_db_url.
+
+    The file is read by Rasa's own reader, with the settings' defaults for unset variables, as the server
+    started by scripts/run.sh reads it."""
+    try:
+        with _os_environ(settings.with_defaults(environ)):
+            config = read_config_file(endpoints).get("tracker_store") or {}
+    except RasaException as error:  # names the missing variables
+        raise StoreConfigError(f"{endpoints}\u202f: {error}") from None
     if str(config.get("type", "")).lower() != "sql":
-        raise StoreConfigError(f"{endpoints} : le tracker_store n'est pas de type SQL")
-    config = {key: _expand(value, environ) for key, value in config.items()}
+        raise StoreConfigError(f"{endpoints}\u202f: le tracker_store n'est pas de type SQL")
     host = config.get("url") or None
     if host and "://" in host:
         return make_url(host)

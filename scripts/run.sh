@@ -6,17 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-server}
-rasa_port=${RASA_PORT:-5005}
-actions_port=${ACTIONS_PORT:-5055}
-web_port=${WEB_PORT:-8080}
-# The web page's origin: the only origin allowed by CORS on the REST and socket.io channels.
-export BIENVENUE_WEB_ORIGIN=${BIENVENUE_WEB_ORIGIN:-http://localhost:$web_port}
+# Every setting checked, then exported with its default when unset: settings.py is their one source.
+settings_exports=$(.venv/bin/python -m settings --shell) || exit 2
+eval "$settings_exports"
+rasa_port=$RASA_PORT
+actions_port=$ACTIONS_PORT
+web_port=$WEB_PORT
 # Request bodies larger than this are refused with 413 by the Rasa server only (Sanic reads SANIC_* variables):
 # Rasa's calls to the action server carry the whole conversation and the domain, often more.
-request_max_size=${SANIC_REQUEST_MAX_SIZE:-100000}
+request_max_size=$SANIC_REQUEST_MAX_SIZE
 unset SANIC_REQUEST_MAX_SIZE
-export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://localhost:$actions_port/webhook}
-export BIENVENUE_TRACKER_DB=${BIENVENUE_TRACKER_DB:-var/conversations.db}
 mkdir -p "$(dirname "$BIENVENUE_TRACKER_DB")" var/log
 
 pids=()
@@ -60,7 +59,7 @@ pids+=($!)
 echo "[run] loading the model (about a minute)..."
 wait_for "http://localhost:$rasa_port/" "Rasa server" "${pids[-1]}"
 
-.venv/bin/python web/serve.py --port "$web_port" --rasa-url "http://localhost:$rasa_port" \
+.venv/bin/python -m web.serve --port "$web_port" --rasa-url "http://localhost:$rasa_port" \
   >var/log/web.log 2>&1 &
 pids+=($!)
 wait_for "http://localhost:$web_port/" "web page server" "${pids[-1]}"

@@ -3,7 +3,9 @@
 Only the files named here are served (never this script, the npm files, or axe-core, which only the tests
 use), with headers that forbid loading anything from another site: the page talks to itself and to Rasa.
 
-    .venv/bin/python web/serve.py --port 8080 --rasa-url http://localhost:5005
+    .venv/bin/python -m web.serve [--port P] [--rasa-url URL] [--retention-days N]
+
+Their defaults come from settings.py (WEB_PORT, RASA_PORT, BIENVENUE_RETENTION_DAYS).
 """
 
 from __future__ import annotations
@@ -15,20 +17,23 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+import settings
+
 WEB = Path(__file__).resolve().parent
 MODULES = WEB / "node_modules"
 DSFR = MODULES / "@gouvfr" / "dsfr" / "dist"
 
 # URL path -> file, for everything but the design system's files.
+INDEX = WEB / "index.html"
+# In the page's text, replaced by the retention period when the page is served: it reads right without JS.
+RETENTION_MARK = "{{retention_days}}"
 PAGE_FILES = {
-    "/": WEB / "index.html",
     "/widget.js": WEB / "widget.js",
     "/widget.css": WEB / "widget.css",
     "/vendor/socket.io.min.js": MODULES / "socket.io-client" / "dist" / "socket.io.min.js",
 }
 # What the DSFR style sheets load: fonts, icons and the favicons.
 DSFR_SUFFIXES = {".css", ".woff2", ".woff", ".svg", ".png", ".ico", ".webmanifest"}
-DEFAULT_RETENTION_DAYS = 90
 
 CONFIG = web.AppKey("config", dict)
 
@@ -67,10 +72,14 @@ def security_headers(rasa_url: str) -> dict[str, str]:
     }
 
 
-def config_script(rasa_url: str, retention_days: int) -> str:
+def config_script(rasa_url: str) -> str:
     """The widget's settings, as a script the page loads before the widget."""
-    settings = {"rasaUrl": rasa_url.rstrip("/"), "retentionDays": retention_days}
-    return f"window.BIENVENUE_CONFIG = {json.dumps(settings)};\n"
+    return f"window.BIENVENUE_CONFIG = {json.dumps({'rasaUrl': rasa_url.rstrip('/')})};\n"
+
+
+def index_page(retention_days: int) -> str:
+    """The page, telling how long conversations are kept."""
+    return INDEX.read_text(encoding="utf-8").replace(RETENTION_MARK, str(retention_days))
 
 
 def dsfr_file(relative: str) -> Path | None:
@@ -93,14 +102,15 @@ async def design_system_file(request: web.Request) -> web.FileResponse:
 
 
 async def config(request: web.Request) -> web.Response:
-    settings = request.app[CONFIG]
-    return web.Response(
-        text=config_script(settings["rasa_url"], settings["retention_days"]),
-        content_type="application/javascript",
-    )
+    script = config_script(request.app[CONFIG]["rasa_url"])
+    return web.Response(text=script, content_type="application/javascript")
 
 
-def make_app(rasa_url: str, retention_days: int = DEFAULT_RETENTION_DAYS) -> web.Application:
+async def index(request: web.Request) -> web.Response:
+    return web.Response(text=index_page(request.app[CONFIG]["retention_days"]), content_type="text/html")
+
+
+def make_app(rasa_url: str, retention_days: int) -> web.Application:
     headers = security_headers(rasa_url)
 
     async def add_headers(_: web.Request, response: web.StreamResponse) -> None:
@@ -109,6 +119,7 @@ def make_app(rasa_url: str, retention_days: int = DEFAULT_RETENTION_DAYS) -> web
     app = web.Application()
     app[CONFIG] = {"rasa_url": rasa_url, "retention_days": retention_days}
     app.on_response_prepare.append(add_headers)
+    app.router.add_get("/", index)
     for path in PAGE_FILES:
         app.router.add_get(path, page_file)
     app.router.add_get("/config.js", config)
@@ -119,12 +130,16 @@ def make_app(rasa_url: str, retention_days: int = DEFAULT_RETENTION_DAYS) -> web
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serves Bienvenue's web page.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--rasa-url", default="http://localhost:5005", help="Rasa, as the browser reaches it")
+    parser.add_argument("--port", type=settings.port, default=settings.value("WEB_PORT"))
+    parser.add_argument(
+        "--rasa-url",
+        default=f"http://localhost:{settings.value('RASA_PORT')}",
+        help="Rasa, as the browser reaches it",
+    )
     parser.add_argument(
         "--retention-days",
-        type=int,
-        default=DEFAULT_RETENTION_DAYS,
+        type=settings.positive_int,
+        default=settings.value("BIENVENUE_RETENTION_DAYS"),
         help="how long conversations are kept, as the page tells its users",
     )
     args = parser.parse_args()

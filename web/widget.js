@@ -104,10 +104,6 @@
     let pending = []; // messages typed while not ready, sent once the session is confirmed
     let returnFocusTo = launcher;
 
-    panel.querySelector("[data-bienvenue-retention]").textContent =
-      `Vos échanges sont conservés ${config.retentionDays} jours pour améliorer l'assistant, ` +
-      "sans autre donnée personnelle.";
-
     function saveHistory() {
       history = history.slice(-HISTORY_LIMIT);
       storage.write(localStorage, STORAGE.history, history);

@@ -44,6 +44,9 @@ def production_url(pg: stores.Service, database: str) -> URL:
         "BIENVENUE_PG_DB": database,
         "BIENVENUE_PG_USER": stores.PG_USER,
         "BIENVENUE_PG_PASSWORD": "",
+        # Read as Rasa reads the file: every variable it names is needed, the lock store's too.
+        **dict.fromkeys(["BIENVENUE_REDIS_HOST", "BIENVENUE_REDIS_PORT", "BIENVENUE_REDIS_DB"], "1"),
+        "BIENVENUE_REDIS_PASSWORD": "",
     }
     return store.url_from_endpoints(servers.REPO / "endpoints.production.yml", environ)
 

@@ -1,14 +1,13 @@
 """Fixtures for the custom action tests: trackers built with Tracker.from_dict, and a runner that
 returns the action's events with the responses it dispatched."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import action_find_incubator, action_search_fallback
 from actions.content import CONTENT_DIR_ENV, Content, get_content
 from tests.unit.trackers import Sent
 
@@ -20,17 +19,6 @@ _MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response"
 def repo_content(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test reads the repository's content/, whatever the environment says."""
     monkeypatch.delenv(CONTENT_DIR_ENV, raising=False)
-
-
-@pytest.fixture
-def fresh_caches() -> Iterator[None]:
-    """For a test that loads other content: nothing cached before it, nothing of it left after."""
-    caches = (get_content, action_find_incubator.alias_index, action_search_fallback.search_index)
-    for cache in caches:
-        cache.cache_clear()
-    yield
-    for cache in caches:
-        cache.cache_clear()
 
 
 @pytest.fixture

@@ -91,7 +91,6 @@ def test_every_url_of_the_domain_comes_from_the_catalog(content: Content) -> Non
     assert set(URL.findall(domain_text)) <= catalog_urls(content)
 
 
-@pytest.mark.usefixtures("fresh_caches")
 def test_get_content_reads_the_directory_named_by_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

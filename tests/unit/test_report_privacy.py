@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import settings
 from reports import privacy
 from reports.privacy import EMAIL_MASK, NUMBER_MASK, PHONE_MASK, mask_personal_data, pseudonym
 
@@ -113,10 +114,11 @@ def test_without_a_secret_a_random_key_is_created_once_and_kept_private(tmp_path
     assert privacy.pseudonym_key({}, tmp_path / "elsewhere") != first
 
 
-def test_retention_is_90_days_unless_configured() -> None:
-    assert privacy.retention_days({}) == 90
+def test_retention_is_the_settings_default_unless_configured() -> None:
+    default = int(settings.SETTINGS[privacy.RETENTION_ENV].default)
+    assert privacy.retention_days({}) == default
     assert privacy.retention_days({privacy.RETENTION_ENV: "30"}) == 30
-    assert privacy.retention_days({privacy.RETENTION_ENV: ""}) == 90
+    assert privacy.retention_days({privacy.RETENTION_ENV: ""}) == default
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "trois", "1.5"])

@@ -27,7 +27,9 @@ def test_the_production_profile_reads_postgresql_from_the_same_variables_as_rasa
         "BIENVENUE_PG_DB": "bienvenue",
         "BIENVENUE_PG_USER": "rasa",
         "BIENVENUE_PG_PASSWORD": "s3cret",
-        "ACTION_SERVER_URL": "http://localhost:5055/webhook",
+        # Read as Rasa reads the file: every variable it names is needed, the lock store's too.
+        **dict.fromkeys(["BIENVENUE_REDIS_HOST", "BIENVENUE_REDIS_PORT", "BIENVENUE_REDIS_DB"], "1"),
+        "BIENVENUE_REDIS_PASSWORD": "",
     }
     url = store.url_from_endpoints(REPO / "endpoints.production.yml", environ)
     assert url.get_backend_name() == "postgresql"

@@ -34,7 +34,7 @@ class ResourceLinks(HTMLParser):
 
 def get(*paths: str) -> list[tuple[int, dict[str, str], bytes]]:
     async def fetch() -> list[tuple[int, dict[str, str], bytes]]:
-        async with TestClient(TestServer(serve.make_app(RASA_URL))) as client:
+        async with TestClient(TestServer(serve.make_app(RASA_URL, retention_days=90))) as client:
             results = []
             for path in paths:
                 response = await client.get(path)
@@ -124,10 +124,31 @@ def test_config_tells_the_widget_where_rasa_is() -> None:
     prefix = "window.BIENVENUE_CONFIG = "
     text = body.decode()
     assert text.startswith(prefix)
-    assert json.loads(text.removeprefix(prefix).strip().rstrip(";")) == {
-        "rasaUrl": RASA_URL,
-        "retentionDays": serve.DEFAULT_RETENTION_DAYS,
-    }
+    assert json.loads(text.removeprefix(prefix).strip().rstrip(";")) == {"rasaUrl": RASA_URL}
+
+
+def test_the_page_tells_the_retention_it_is_given_without_javascript() -> None:
+    async def fetch() -> str:
+        async with TestClient(TestServer(serve.make_app(RASA_URL, retention_days=45))) as client:
+            response = await client.get("/")
+            assert response.status == 200 and response.content_type == "text/html"
+            return await response.text()
+
+    page = asyncio.run(fetch())
+    assert "Vos échanges sont conservés 45 jours pour améliorer l'assistant" in page
+    assert serve.RETENTION_MARK not in page
+
+
+def test_the_page_server_takes_its_defaults_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIENVENUE_RETENTION_DAYS", "12")
+    monkeypatch.setenv("WEB_PORT", "8123")
+    monkeypatch.setenv("RASA_PORT", "5123")
+    launched = {}
+    monkeypatch.setattr(serve.web, "run_app", lambda app, host, port: launched.update(app=app, port=port))
+    monkeypatch.setattr("sys.argv", ["serve"])
+    serve.main()
+    assert launched["port"] == 8123
+    assert launched["app"][serve.CONFIG] == {"rasa_url": "http://localhost:5123", "retention_days": 12}
 
 
 def test_https_rasa_is_reached_over_secure_websockets() -> None:

@@ -32,7 +32,7 @@ def web_stack(shared_servers: SharedServers) -> Iterator[WebStack]:
     page = servers.Server(
         name="web",
         command=[
-            str(servers.VENV_BIN / "python"), str(servers.REPO / "web" / "serve.py"),
+            str(servers.VENV_BIN / "python"), "-m", "web.serve",
             "--port", str(urlsplit(origin).port), "--rasa-url", rasa_url,
         ],
         ready_url=f"{origin}/",

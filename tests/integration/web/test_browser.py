@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+import settings
 from tests import servers
 from tests.integration.web.conftest import WebStack
 from tests.integration.web.proxy import TcpProxy
@@ -26,7 +27,11 @@ SCREENSHOTS = RESULTS / "screenshots"
 AXE = servers.REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ANSWER_TIMEOUT_MS = 120_000  # hang guard, never a pass/fail criterion
 QUESTION = "c'est quoi un intrapreneur ?"
-RETENTION = "Vos échanges sont conservés 90 jours pour améliorer l'assistant, sans autre donnée personnelle."
+# The page server's default, as it runs here (its environment has no BIENVENUE_RETENTION_DAYS).
+RETENTION = (
+    f"Vos échanges sont conservés {settings.value('BIENVENUE_RETENTION_DAYS', {})} jours pour améliorer "
+    "l'assistant, sans autre donnée personnelle."
+)
 OFFLINE = "Le serveur de l'assistant est injoignable"
 
 
@@ -360,8 +365,7 @@ def test_unreachable_server_is_announced_then_reconnected(
         # Security Policy only names the real Rasa port, hence bypass_csp here.
         visit = Visit(browser, web_stack, viewport={"width": 1280, "height": 800}, bypass_csp=True)
         visits.append(visit)
-        settings = {"rasaUrl": f"http://127.0.0.1:{proxy.port}", "retentionDays": 90}
-        config = f"window.BIENVENUE_CONFIG = {json.dumps(settings)};"
+        config = f"window.BIENVENUE_CONFIG = {json.dumps({'rasaUrl': f'http://127.0.0.1:{proxy.port}'})};"
         visit.page.route(
             "**/config.js", lambda route: route.fulfill(body=config, content_type="application/javascript")
         )
