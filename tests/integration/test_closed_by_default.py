@@ -32,7 +32,6 @@ from channels import guard
 from tests import servers
 from tests.integration.robustness import QUIET_ENV, WEBHOOK, answered, assert_answer, post, says, texts
 
-WEB_ORIGIN = "http://localhost:8080"  # scripts/run.sh's default: the page on WEB_PORT 8080
 FOREIGN_ORIGINS = ["https://evil.example", "http://localhost:8081", "null"]
 API_ENDPOINTS = [
     ("GET", "/status"),
@@ -63,6 +62,11 @@ class Running:
     rasa_url: str
     ports: dict[str, int]
     server: servers.Server
+
+    @property
+    def page_origin(self) -> str:
+        """The origin of the page run.sh serves, BIENVENUE_WEB_ORIGIN's default (settings.py)."""
+        return f"http://localhost:{self.ports['web']}"
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +116,8 @@ def assert_ctrl_c_stops_everything(server: servers.Server, ports: dict[str, int]
 
 @pytest.fixture(scope="module")
 def default_run(tmp_module: Path) -> Iterator[Running]:
-    """`make run` with nothing configured, and WEB_PORT's default origin for CORS."""
-    yield from run_sh(tmp_module, "run-sh-default", {"BIENVENUE_WEB_ORIGIN": WEB_ORIGIN})
+    """`make run` with nothing configured: CORS allows the page it serves on WEB_PORT."""
+    yield from run_sh(tmp_module, "run-sh-default", {})
 
 
 API_TOKEN = "token-from-the-environment-only"
@@ -203,14 +207,14 @@ def test_a_foreign_origin_gets_no_cors_header(default_run: Running, origin: str)
 
 
 def test_the_web_pages_origin_is_allowed(default_run: Running) -> None:
-    for headers in cors_headers(default_run.rasa_url, WEB_ORIGIN):
-        assert headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
+    for headers in cors_headers(default_run.rasa_url, default_run.page_origin):
+        assert headers["Access-Control-Allow-Origin"] == default_run.page_origin
 
 
 def test_the_allowed_origin_comes_from_the_environment(configured_run: Running) -> None:
     for headers in cors_headers(configured_run.rasa_url, CUSTOM_ORIGIN):
         assert headers["Access-Control-Allow-Origin"] == CUSTOM_ORIGIN
-    assert cors_headers(configured_run.rasa_url, WEB_ORIGIN) == [{}, {}]
+    assert cors_headers(configured_run.rasa_url, configured_run.page_origin) == [{}, {}]
 
 
 # --- limits ---------------------------------------------------------------------------------------------
