@@ -50,7 +50,7 @@ unit: setup ## unit tests (no server)
 	@$(VENV)/pytest tests/unit -q
 
 test-stories: train ## conversation tests (rasa test core on tests/stories)
-	@ACTION_SERVER_URL=http://localhost:5055/webhook BIENVENUE_TRACKER_DB=var/conversations.db \
+	@exports=$$($(VENV)/python -m settings --shell) && eval "$$exports" && \
 	  $(VENV)/rasa test core --model models --stories tests/stories --fail-on-prediction-errors --out results/core
 
 test-nlu: train ## NLU evaluation on the held-out examples (fails under the required accuracy)

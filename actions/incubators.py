@@ -56,12 +56,6 @@ def find_administrations(text: str, index: AliasIndex) -> list[str]:
     return found
 
 
-def resolve_administration(value: str, index: AliasIndex) -> str | None:
-    """The single administration named by `value` (an entity value or a message), else None."""
-    found = find_administrations(value, index)
-    return found[0] if len(found) == 1 else None
-
-
 def administrations_in_message(entity_values: Iterable[str], text: str, index: AliasIndex) -> list[str]:
     """Administrations named by the extracted entities or, when the NLU missed them, by the text itself."""
     found: list[str] = []

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from actions.content import Content
-from actions.text import words
+from actions.text import STOPWORDS, words
 
 # Usual BM25 parameters.
 K1 = 1.5
@@ -22,15 +22,6 @@ MIN_SCORE = 2.0
 RELATIVE_CUTOFF = 0.4
 MIN_PREFIX = 5
 
-# French words too common to tell topics apart (folded, like the text they are compared with).
-_STOPWORD_TEXT = """
-    a ai aide au aux avec besoin c ca ce ces cet cette chez comme comment d dans de des du elle en
-    est et etre eu faire fait il ils j je l la le les leur lui m ma mais me mes moi mon n ne ni nos
-    notre nous on ou par pas peut peux plus pour qu quand que quel quelle quelles quels question qui
-    quoi s sa sans savoir se ses si son sont sur t ta te tes toi ton tu un une veux vos votre
-    voudrais vous y
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def analyze(text: str) -> list[str]:

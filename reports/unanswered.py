@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-from actions.text import words
+from actions.text import STOPWORDS, words
 from reports.conversations import Conversation, Outcome, Turn
 from reports.privacy import conversation_pseudonym, mask_personal_data, pseudonym
 
@@ -29,14 +29,6 @@ MIN_GUESS_CONFIDENCE = 0.1
 # unlabelled group moved into data/nlu/ by mistake stops `make test` instead of teaching a wrong answer.
 TO_LABEL = "a_etiqueter"
 
-# Words that every question shares, folded like the text: they say nothing about its subject.
-_STOPWORDS = """
-a ai as au aux avec c ca ce cela ces cet cette comment d dans de des donc du elle elles en es est et etre
-faire fait il ils j je l la le les leur leurs lui m ma me mes moi mon n ne nos notre nous on ou par pas peut
-peux pour pourquoi qu quand que quel quelle quelles quels qui quoi s sa sais se ses si son sont sur t ta te
-tes toi ton tu un une vos votre vous y svp stp merci bonjour
-"""
-STOPWORDS = frozenset(_STOPWORDS.split())
 # Rasa NLU entity annotations in training examples: "[la Justice](administration)" or "[x]{...}".
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 

@@ -11,9 +11,9 @@ from actions.incubators import (
     AliasIndex,
     administrations_in_message,
     build_alias_index,
+    find_administrations,
     incubator_reply,
     incubators_for,
-    resolve_administration,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,21 +64,21 @@ def nlu() -> TrainingData:
         ("Accélérateur de la Transition Écologique", "ademe"),
     ],
 )
-def test_resolve_administration(index: AliasIndex, value: str, administration: str) -> None:
-    assert resolve_administration(value, index) == administration
+def test_find_administration(index: AliasIndex, value: str, administration: str) -> None:
+    assert find_administrations(value, index) == [administration]
 
 
 @pytest.mark.parametrize(
     "value",
     ["ministère des Sports", "", "la Justice ou la Culture ?", "justicier", "je cherche un incubateur"],
 )
-def test_unknown_or_ambiguous_administrations_resolve_to_none(index: AliasIndex, value: str) -> None:
-    assert resolve_administration(value, index) is None
+def test_unknown_or_ambiguous_administrations_name_no_single_one(index: AliasIndex, value: str) -> None:
+    assert len(find_administrations(value, index)) != 1
 
 
 def test_every_canonical_id_resolves_to_itself(content: Content, index: AliasIndex) -> None:
     # The NLU's synonyms turn entity values into these ids: they must resolve unchanged.
-    assert all(resolve_administration(a.id, index) == a.id for a in content.administrations)
+    assert all(find_administrations(a.id, index) == [a.id] for a in content.administrations)
 
 
 def test_entities_and_text_are_both_read(index: AliasIndex) -> None:
@@ -154,13 +154,13 @@ def test_nlu_synonyms_map_to_the_administration_they_name(
     ids = {a.id for a in content.administrations}
     assert set(nlu.entity_synonyms.values()) <= ids
     for alias, canonical in nlu.entity_synonyms.items():
-        assert resolve_administration(alias, index) == canonical, alias
+        assert find_administrations(alias, index) == [canonical], alias
 
 
 def test_nlu_lookup_entries_name_an_administration(nlu: TrainingData, index: AliasIndex) -> None:
     (table,) = nlu.lookup_tables
     assert table["name"] == "administration"
-    assert [entry for entry in table["elements"] if resolve_administration(entry, index) is None] == []
+    assert [entry for entry in table["elements"] if len(find_administrations(entry, index)) != 1] == []
 
 
 @pytest.mark.parametrize("path", [NLU_FILE, HOLDOUT_FILE], ids=["training", "holdout"])
@@ -170,7 +170,7 @@ def test_annotated_administrations_are_known(path: Path, index: AliasIndex) -> N
         entity["value"]
         for example in data.training_examples
         for entity in example.get("entities") or []
-        if resolve_administration(str(entity["value"]), index) is None
+        if len(find_administrations(str(entity["value"]), index)) != 1
     ]
     assert unknown == []
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import settings
 from reports import store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,7 +16,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_default_profile_reads_the_sqlite_file_that_scripts_run_sh_uses() -> None:
     url = store.url_from_endpoints(REPO / "endpoints.yml", {})
-    assert (url.get_backend_name(), url.database) == ("sqlite", "var/conversations.db")
+    default_db = settings.SETTINGS["BIENVENUE_TRACKER_DB"].default
+    assert (url.get_backend_name(), url.database) == ("sqlite", default_db)
     url = store.url_from_endpoints(REPO / "endpoints.yml", {"BIENVENUE_TRACKER_DB": "/data/conv.db"})
     assert url.database == "/data/conv.db"
 
