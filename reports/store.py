@@ -75,7 +75,7 @@ def url_from_endpoints(endpoints: Path, environ: Mapping[str, str]) -> URL:
     except RasaException as error:  # names the missing variables
         raise StoreConfigError(f"{endpoints}\u202f: {error}") from None
     if str(config.get("type", "")).lower() != "sql":
-        raise StoreConfigError(f"{endpoints}\u202f: le tracker_store n'est pas de type SQL")
+        raise StoreConfigError(f"{endpoints} : le tracker_store n'est pas de type SQL")
     host = config.get("url") or None
     if host and "://" in host:
         return make_url(host)
