@@ -194,6 +194,11 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
                 "100000",
             ),
             Setting(
+                "RASA_CACHE_DIRECTORY",
+                "Cache d'entraînement de Rasa (scripts/train.sh) ; vide : ~/.cache/bienvenue/rasa.",
+                file_path,
+            ),
+            Setting(
                 "RASA_TELEMETRY_ENABLED",
                 "Statistiques d'usage envoyées à l'éditeur de Rasa : false, rien ne sort de la machine.",
                 true_or_false,
