@@ -188,3 +188,15 @@ def test_channel_modules_agree_with_the_registry(module: str, constants: dict[st
     for constant, name in constants.items():
         expected = settings.value(name, {})
         assert getattr(channel_settings, constant) == (str(expected) if name.endswith("_DIR") else expected)
+
+
+def test_run_sh_stops_before_starting_anything_when_a_setting_is_bad() -> None:
+    done = subprocess.run(
+        [str(REPO / "scripts" / "run.sh")],
+        env={"PATH": "/usr/bin:/bin", "RASA_PORT": "0", "BIENVENUE_RETENTION_DAYS": "jamais"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "RASA_PORT\u202f: un nombre entier positif est attendu" in done.stderr
+    assert "BIENVENUE_RETENTION_DAYS\u202f: un nombre entier positif est attendu" in done.stderr
+    assert "[run]" not in done.stdout + done.stderr
