@@ -161,7 +161,7 @@ def page_only() -> Iterator[str]:
     page = servers.Server(
         name="web-alone",
         command=[
-            str(servers.VENV_BIN / "python"), str(servers.REPO / "web" / "serve.py"),
+            str(servers.VENV_BIN / "python"), "-m", "web.serve",
             "--port", str(port), "--rasa-url", "http://127.0.0.1:9",
         ],
         ready_url=f"http://127.0.0.1:{port}/",
