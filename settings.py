@@ -114,14 +114,22 @@ def tokens(raw: str) -> tuple[str, ...]:
     return tuple(token for token in (part.strip() for part in raw.split(",")) if token)
 
 
+# More retries than this would keep an answer (and its user's next answers) waiting for minutes.
+MAX_RETRIES = 10
+MAX_RETRY_DELAY_S = 60.0
+
+
 def retry_delays(raw: str) -> tuple[float, ...]:
-    """Comma-separated waits in seconds (at most 10, each 0 to 60); ``0`` alone means no retry."""
+    """Comma-separated waits in seconds, such as ``0.5,1,2,4,8``; ``0`` alone means no retry."""
     try:
         delays = tuple(float(part) for part in raw.split(","))
     except ValueError:
         delays = ()
-    if not 0 < len(delays) <= 10 or not all(0 <= delay <= 60 for delay in delays):
-        raise SettingError("au plus 10 attentes en secondes entre 0 et 60, séparées par des virgules")
+    if not 0 < len(delays) <= MAX_RETRIES or not all(0 <= delay <= MAX_RETRY_DELAY_S for delay in delays):
+        raise SettingError(
+            f"au plus {MAX_RETRIES} attentes en secondes entre 0 et {MAX_RETRY_DELAY_S:g} sont attendues, "
+            "séparées par des virgules"
+        )
     return () if delays == (0.0,) else delays
 
 
@@ -308,12 +316,15 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
                 positive_number,
                 "30",
             ),
+            # About 15 s in all by default, between attempts when Mattermost is down or answers 429/5xx.
             Setting(
                 "MATTERMOST_RETRY_DELAYS_S",
                 "Attentes (secondes) entre deux essais quand Mattermost ne répond pas ; 0 : aucun essai.",
                 retry_delays,
                 "0.5,1,2,4,8",
             ),
+            # A user typing fast, a team's busy morning during an outage: beyond these, a new question is
+            # refused at once with a short answer (channels/mattermost/channel.py, BUSY_ANSWER).
             Setting(
                 "MATTERMOST_MAX_PENDING_PER_USER",
                 "Questions en attente de réponse par personne ; au-delà, réponse « occupé ».",
