@@ -5,13 +5,13 @@ Server side (aiohttp, in a thread of its own), as Mattermost's server code and A
   ids, ``props.from_bot`` on a bot's posts, action ids filled in); 401 for a missing or bad token; 400 for a
   missing channel, a message over 16,383 characters or a ``root_id`` that is not a root post of the channel;
   403 in a channel the bot is not a member of;
-- ``PUT /api/v4/posts/{post_id}/patch`` (same token rules): 200 and the post with the given ``message`` and/or
-  ``props`` replacing its own (fields left out are kept); 404 for an unknown post, 403 for another user's post;
+- ``PUT /api/v4/posts/{post_id}/patch`` (same token rules): 200 and the post, its ``message`` and/or ``props``
+  replaced by the given ones (fields left out are kept); 404 for an unknown post, 403 for another's post;
 - ``GET /api/v4/posts/{post_id}`` and ``GET /api/v4/users/me`` (same token rules; 404 for an unknown post);
 - ``POST /hooks/commands/{id}``, a slash command's ``response_url``: at most 5 uses, 404 when unknown;
 - ``fail(status, count, only)`` makes the API answer ``status`` (e.g. 500) to the next ``count`` calls (those
   whose "METHOD /path" starts with ``only``, if given), or to all of them until ``recover()``;
-  ``delay(seconds, count)`` makes the next ``count`` calls slow; ``hang(count)`` makes them wait for
+  ``delay(seconds, count)`` makes the next ``count`` calls slow; ``hang(count, only)`` makes them wait for
   ``recover()`` (a client's timeout).
 It records every post and every response_url message.
 
@@ -98,7 +98,8 @@ class MattermostStandin:
         # (status, remaining count or None, "METHOD /path" prefix of the calls that fail)
         self._failure: tuple[int, int | None, str] | None = None
         self._delays: list[float] = []  # for the next API calls, in order
-        self._hangs: int | None = 0  # how many next API calls hang until recover() (None: all)
+        # How many of the next API calls (whose "METHOD /path" starts with the prefix) hang until recover().
+        self._hangs: tuple[int | None, str] = (0, "")
         self._released: asyncio.Event | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -163,16 +164,17 @@ class MattermostStandin:
         with self._lock:
             self._failure = (status, count, only)
 
-    def hang(self, count: int | None = None) -> None:
-        """The next ``count`` API calls (all if None) get no answer until ``recover()``."""
+    def hang(self, count: int | None = None, only: str = "") -> None:
+        """The next ``count`` API calls (all if None) whose "METHOD /path" starts with ``only`` get no answer
+        until ``recover()``."""
         with self._lock:
-            self._hangs = count
+            self._hangs = (count, only)
 
     def recover(self) -> None:
         with self._lock:
             self._failure = None
             self._delays.clear()
-            self._hangs = 0
+            self._hangs = (0, "")
         if self._loop is not None and self._released is not None:
             released = self._released
             self._loop.call_soon_threadsafe(released.set)
@@ -182,12 +184,13 @@ class MattermostStandin:
         with self._lock:
             self._delays.extend([seconds] * count)
 
-    async def _maybe_slow(self) -> None:
+    async def _maybe_slow(self, request: web.Request) -> None:
         with self._lock:
             seconds = self._delays.pop(0) if self._delays else 0
-            hangs = self._hangs is None or self._hangs > 0
-            if self._hangs:
-                self._hangs -= 1
+            count, only = self._hangs
+            hangs = f"{request.method} {request.path}".startswith(only) and (count is None or count > 0)
+            if hangs and count is not None:
+                self._hangs = (count - 1, only)
             if hangs and self._released is not None and self._released.is_set():
                 self._released = asyncio.Event()
             released = self._released
@@ -222,7 +225,7 @@ class MattermostStandin:
         return None
 
     async def _create_post(self, request: web.Request) -> web.Response:
-        await self._maybe_slow()
+        await self._maybe_slow(request)
         reply = self._refusal(request)
         if reply is None:
             reply = self._save_bot_post(await request.read())
@@ -258,7 +261,7 @@ class MattermostStandin:
         return web.json_response(post, status=201)
 
     async def _patch_post(self, request: web.Request) -> web.Response:
-        await self._maybe_slow()
+        await self._maybe_slow(request)
         reply = self._refusal(request)
         if reply is None:
             reply = self._patch_bot_post(request.match_info["post_id"], await request.read())
@@ -290,7 +293,7 @@ class MattermostStandin:
         return web.json_response(post)
 
     async def _get_post(self, request: web.Request) -> web.Response:
-        await self._maybe_slow()
+        await self._maybe_slow(request)
         reply = self._refusal(request)
         if reply is None:
             with self._lock:
@@ -303,7 +306,7 @@ class MattermostStandin:
         return reply
 
     async def _me(self, request: web.Request) -> web.Response:
-        await self._maybe_slow()
+        await self._maybe_slow(request)
         reply = self._refusal(request)
         if reply is None:
             reply = web.json_response(self.bot.as_json())

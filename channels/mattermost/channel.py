@@ -277,31 +277,26 @@ class MattermostInput(InputChannel):
     async def _thread_of(self, question: Question) -> str | None:
         """The thread to answer a webhook's post in, or None when the post must not be answered: by the bot,
         another bot or an integration, or when that cannot be checked (fail closed, never risk a loop)."""
+        post_id = question.post_id
+        where = f"post {post_id} of user {question.user_id} in channel {question.channel_id}"
         bot_id = await self._bot_id()
         if not bot_id:
-            logger.error(
-                "Mattermost: post %s not answered: without the bot's own id, it could be the bot's own post.",
-                question.post_id,
-            )
+            logger.error("Mattermost: %s not answered: without the bot's own id, it could be its own.", where)
             return None
         if question.user_id == bot_id:
             return None
         try:
-            post = await self.api.get_post(question.post_id)
+            post = await self.api.get_post(post_id)
         except MattermostError as error:
-            logger.error(
-                "Mattermost: post %s not answered: cannot read it to check its author is not a bot: %s",
-                question.post_id,
-                error,
-            )
+            logger.error("Mattermost: %s not answered: cannot read it to check its author: %s", where, error)
             return None
         if not isinstance(post, dict):
-            logger.error("Mattermost: post %s not answered: its lookup gave no post.", question.post_id)
+            logger.error("Mattermost: %s not answered: its lookup gave no post.", where)
             return None
         if is_automated(post) or post.get("user_id") == bot_id:
-            logger.info("Mattermost: post %s is by a bot or an integration: not answered.", question.post_id)
+            logger.info("Mattermost: %s is by a bot or an integration: not answered.", where)
             return None
-        return thread_root(post, question.post_id)
+        return thread_root(post, post_id)
 
     def _deliver_to_thread(self, question: Question, root_id: str) -> Deliver:
         async def deliver(messages: list[dict[str, Any]]) -> None:

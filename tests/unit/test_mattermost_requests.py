@@ -123,7 +123,8 @@ def refusal_status(content_type: str, body: bytes) -> int:
 
 def fields_of(content_type: str | None, body: bytes) -> dict[str, object]:
     """The fields of a request body, read as the channel reads them."""
-    return parse_body(content_type, body, wrong_type=UNSUPPORTED_MEDIA, invalid=INVALID_BODY, accept_form=True)
+    messages = {"wrong_type": UNSUPPORTED_MEDIA, "invalid": INVALID_BODY}
+    return parse_body(content_type, body, **messages, accept_form=True)
 
 
 def signed(action: str = "/ask_join_beta", expires: int = LATER, **where: str) -> dict[str, object]:

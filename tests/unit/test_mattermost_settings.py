@@ -116,7 +116,8 @@ def test_invalid_optional_settings_are_problems_named_in_french(name: str, value
 
 
 def test_origin_makes_the_default_port_explicit() -> None:
-    assert origin("https://Chat.fr/api/v4") == origin("https://chat.fr:443/hooks") == ("https", "chat.fr", 443)
+    assert origin("https://Chat.fr/api/v4") == ("https", "chat.fr", 443)
+    assert origin("https://chat.fr:443/hooks") == ("https", "chat.fr", 443)
     assert origin("http://chat.fr/") == ("http", "chat.fr", 80)
     assert origin("https://a@b.fr/") == ("https", "b.fr", 443)
     assert origin("ftp://chat.fr/") is None
