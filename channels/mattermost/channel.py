@@ -316,9 +316,10 @@ class MattermostInput(InputChannel):
     async def _create_post(
         self, question: Question, post: dict[str, Any], remaining: Sequence[dict[str, Any]]
     ) -> Mapping[str, Any] | None:
-        """The created post; None (logged) when it and the ``remaining`` posts after it cannot be posted."""
+        """The created post (empty if Mattermost's answer was unreadable); None (logged) when it and the
+        ``remaining`` posts after it cannot be posted."""
         try:
-            return await self.api.create_post(post)
+            return _as_post(await self.api.create_post(post))
         except MattermostError as error:
             if error.status != 400 or not post["root_id"]:
                 self._log_lost(question, len(remaining), error)
@@ -330,7 +331,7 @@ class MattermostInput(InputChannel):
             for later in remaining:
                 later["root_id"] = ""
         try:
-            return await self.api.create_post(post)
+            return _as_post(await self.api.create_post(post))
         except MattermostError as second_error:
             self._log_lost(question, len(remaining), second_error)
             return None
@@ -379,3 +380,7 @@ class MattermostInput(InputChannel):
             question.channel_id,
             error,
         )
+
+
+def _as_post(created: Any) -> Mapping[str, Any]:
+    return created if isinstance(created, dict) else {}
