@@ -6,7 +6,8 @@ Server side (aiohttp, in a thread of its own), as Mattermost's server code and A
   missing channel, a message over 16,383 characters or a ``root_id`` that is not a root post of the channel;
   403 in a channel the bot is not a member of;
 - ``PUT /api/v4/posts/{post_id}/patch`` (same token rules): 200 and the post, its ``message`` and/or ``props``
-  replaced by the given ones (fields left out are kept); 404 for an unknown post, 403 for another's post;
+  replaced by the given ones (fields left out are kept); 403 for another's post and for an unknown one
+  (api4/post.go answers a failed lookup with a permission error);
 - ``GET /api/v4/posts/{post_id}`` and ``GET /api/v4/users/me`` (same token rules; 404 for an unknown post);
 - ``POST /hooks/commands/{id}``, a slash command's ``response_url``: at most 5 uses, 404 when unknown;
 - ``fail(status, count, only)`` makes the API answer ``status`` (e.g. 500) to the next ``count`` calls (those
@@ -277,9 +278,7 @@ class MattermostStandin:
             return _error(400, "api.context.invalid_body_param.app_error", "Invalid or missing post in body.")
         with self._lock:
             post = self.posts.get(post_id)
-            if post is None:
-                return _error(404, "app.post.get.app_error", "Unable to get the post.")
-            if post["user_id"] != self.bot.id:
+            if post is None or post["user_id"] != self.bot.id:
                 return _error(403, "api.context.permissions.app_error", "You do not have the permissions.")
             if isinstance(patch.get("message"), str):
                 post["message"] = patch["message"]
