@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 DRAIN_TIMEOUT_S = 30.0
 NOT_CONFIGURED = "Le canal Mattermost n'est pas configuré : {problems}."
 BUSY_ANSWER = (
-    "Trop de questions attendent encore leur réponse : la vôtre n'a pas été prise en compte. "
+    "Trop de questions attendent encore leur réponse : la vôtre n'a pas été prise en compte. "
     "Réessayez dans quelques minutes."
 )
 

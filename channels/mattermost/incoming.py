@@ -24,7 +24,7 @@ FOREIGN_RESPONSE_URL = (
     "Champ « response_url » refusé : Bienvenue ne répond qu'à des adresses de votre serveur Mattermost."
 )
 TEXT_TOO_LONG = f"Texte trop long : un message Mattermost compte au plus {MAX_POST_CHARS} caractères."
-SLASH_ACK = "Votre question : « {question} »"
+SLASH_ACK = "Votre question : « {question} »"  # French typography: narrow no-break spaces
 SLASH_ACK_QUESTION_CHARS = 300
 
 

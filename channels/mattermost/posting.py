@@ -13,7 +13,7 @@ from channels.mattermost.signatures import sign_context
 
 # A slash command's response_url accepts at most 5 messages (Mattermost's CommandWebhook.TryUse limit).
 RESPONSE_URL_USES = 5
-CHOICES_INTRO = "Pour continuer, vous pouvez taper :"
+CHOICES_INTRO = "Pour continuer, vous pouvez taper :"
 # Props Mattermost sets on posts made by bot accounts, webhooks, plugins and OAuth apps.
 AUTOMATED_PROPS = ("from_bot", "from_webhook", "from_plugin", "from_oauth_app")
 

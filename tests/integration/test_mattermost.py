@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from channels.mattermost.incoming import MAX_POST_CHARS
+from channels.mattermost.incoming import MAX_POST_CHARS, SLASH_ACK
 from channels.mattermost.settings import derive_button_secret
 from channels.mattermost.signatures import sign_context
 from tests import servers
@@ -333,7 +333,7 @@ def test_the_slash_command_answers_only_on_mattermosts_address_and_quotes_the_cl
 
     fields = mattermost.slash_payload(users[0], direct, "<b>[aide](https://evil.example)</b>", SLASH_TOKEN)
     ack = mattermost.send(mm_bot.webhook, fields, FORM).json()
-    assert ack["text"] == "Votre question : « ‹b›(aide)(https://evil.example)‹/b› »"
+    assert ack["text"] == SLASH_ACK.format(question="‹b›(aide)(https://evil.example)‹/b›")
     wait_until(lambda: mattermost.responses_for(users[0]), what="the slash command's answer")
 
 
