@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from channels.mattermost.channel import BUSY_ANSWER
 from channels.mattermost.incoming import MAX_POST_CHARS, SLASH_ACK
 from channels.mattermost.settings import derive_button_secret
 from channels.mattermost.signatures import sign_context
@@ -39,6 +40,8 @@ from tests.mattermost_standin import (
 
 HOOK_TOKEN = new_token()
 SLASH_TOKEN = new_token()
+# Questions of one user waiting for their answers (the burst test sends 4 per user at once).
+PENDING_PER_USER = 5
 
 
 @dataclass
@@ -96,6 +99,7 @@ def mm_bot(
         "MATTERMOST_CALLBACK_URL": f"http://127.0.0.1:{port}/webhooks/mattermost/webhook",
         # Mattermost's outages are retried on this schedule; the default (about 15 s) is turned down here.
         "MATTERMOST_RETRY_DELAYS_S": "0.05,0.05,0.05,0.05,0.05",
+        "MATTERMOST_MAX_PENDING_PER_USER": str(PENDING_PER_USER),
     }
     server = servers.rasa_server(endpoints, credentials, port=port, name="rasa-mattermost", env=env)
     with servers.running(server):
@@ -293,6 +297,28 @@ def test_mattermost_answering_500_then_recovering(
     after = mattermost.user_post(users[1], channel, "bonjour")
     mattermost.send(mm_bot.webhook, mattermost.webhook_payload(after, HOOK_TOKEN))
     answered(mattermost, after["id"], expected_text)
+
+
+def test_questions_waiting_for_mattermost_are_bounded_and_the_next_one_is_told_at_once(
+    mm_bot: MattermostBot, mattermost: MattermostStandin
+) -> None:
+    channel = mattermost.add_channel("affluence")
+    user = mattermost.add_user("pressee")
+    mattermost.hang(only="POST /api/v4/posts")  # every answer waits for Mattermost
+    try:
+        accepted = [mattermost.user_post(user, channel, "bonjour") for _ in range(PENDING_PER_USER)]
+        for post in accepted:
+            assert mattermost.send(mm_bot.webhook, mattermost.webhook_payload(post, HOOK_TOKEN)).json() == {}
+        refused = mattermost.user_post(user, channel, "bonjour")
+        reply = mattermost.send(mm_bot.webhook, mattermost.webhook_payload(refused, HOOK_TOKEN))
+        # Mattermost posts this itself, in the question's thread: no API call, which would wait too.
+        assert (reply.status_code, reply.json()) == (200, {"text": BUSY_ANSWER, "response_type": "comment"})
+    finally:
+        mattermost.recover()
+    for post in accepted:
+        wait_until(lambda post=post: mattermost.bot_answers(post["id"]), what="each accepted answer")
+    mm_bot.wait_idle()
+    assert mattermost.bot_answers(refused["id"]) == []
 
 
 # --- Slash command and buttons -----------------------------------------------------------------------------
