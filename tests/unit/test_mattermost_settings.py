@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from rasa.core.run import create_http_input_channels
 
+from channels.guard import MAX_MESSAGE_CHARS_ENV, Guard, Limits
 from channels.mattermost import MattermostInput
 from channels.mattermost.settings import (
     DEFAULT_RETRY_DELAYS_S,
@@ -166,3 +167,15 @@ def test_credentials_keys_are_ignored_in_favour_of_the_environment() -> None:
         channel = MattermostInput.from_credentials({"url": "https://elsewhere", "token": "in-the-file"})
     assert isinstance(channel, MattermostInput)
     assert channel.settings.bot_token == "bot-token"
+
+
+def test_the_channel_reads_its_guard_limits_when_it_is_built() -> None:
+    with mock.patch.dict("os.environ", {**COMPLETE, MAX_MESSAGE_CHARS_ENV: "300"}, clear=True):
+        channel = MattermostInput.from_credentials(None)
+    assert isinstance(channel, MattermostInput)
+    assert channel.guard == Guard("mattermost", Limits(max_message_chars=300))
+    with (
+        mock.patch.dict("os.environ", {**COMPLETE, MAX_MESSAGE_CHARS_ENV: "many"}, clear=True),
+        pytest.raises(ValueError, match=MAX_MESSAGE_CHARS_ENV),
+    ):
+        MattermostInput.from_credentials(None)
