@@ -20,7 +20,7 @@ from channels.guard import Guard
 from channels.mattermost import MattermostInput
 from channels.mattermost.api import MattermostApi
 from channels.mattermost.channel import BUSY_ANSWER, busy_reply
-from channels.mattermost.incoming import Question, parse_request
+from channels.mattermost.incoming import Kind, Question, parse_request
 from channels.mattermost.posting import CHOICES_INTRO
 from channels.mattermost.settings import Settings
 from tests.mattermost_standin import FORM, JSON, MattermostStandin, User, actions_of, new_id
@@ -404,3 +404,5 @@ def test_a_question_not_accepted_gets_a_short_answer_mattermost_shows_itself(mm:
     }
     slash = question(mm, mm.slash_payload(user, room, "bonjour", SLASH_TOKEN), FORM)
     assert busy_reply(slash) == {"response_type": "ephemeral", "text": BUSY_ANSWER}
+    click = Question(Kind.CLICK, "/ask_join_beta", user.id, room.id, root_id=post["id"])
+    assert busy_reply(click) == {"ephemeral_text": BUSY_ANSWER}
