@@ -10,8 +10,13 @@
 - When the tracker store fails during a turn, the turn's answers are replaced by a clear error: Rasa would
   otherwise answer from an empty conversation and keep it only in memory, silently losing it.
 
-A channel builds ``Limits.from_env()`` once, validates the sender with ``check_sender_id`` and hands every
-message to ``handle_message`` with its output channel.
+How a channel uses it (REST, socket.io, Mattermost, and any new channel, the same way):
+
+    self.guard = guard.Guard.from_env(self.name())    # in __init__: limits read once, bad values stop here
+    bot = self.guard.connect(on_new_message)          # in blueprint(): also watches the tracker store
+    outcome = await bot.handle(text, sender_id, output_channel, metadata=...)
+
+validating the sender id first with ``check_sender_id`` when the client chooses it.
 """
 
 from __future__ import annotations
@@ -160,12 +165,10 @@ class _StoreFailureWatch(logging.Handler):
 
 
 def watch_tracker_store_errors() -> None:
+    """Installs (once) the handler that notices tracker store failures; ``Guard.connect`` calls it."""
     store_logger = logging.getLogger(TRACKER_STORE_LOGGER)
     if not any(isinstance(handler, _StoreFailureWatch) for handler in store_logger.handlers):
         store_logger.addHandler(_StoreFailureWatch(level=logging.ERROR))
-
-
-watch_tracker_store_errors()
 
 
 class _WatchedOutputChannel(OutputChannel):
@@ -189,59 +192,82 @@ class _WatchedOutputChannel(OutputChannel):
         await self._inner.send_response(recipient_id, message)
 
 
-async def handle_message(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    text: str,
-    output_channel: OutputChannel,
-    sender_id: str,
-    input_channel: str,
-    limits: Limits,
-    metadata: dict[str, Any] | None = None,
-    message_id: str | None = None,
-) -> Outcome:
-    """Hands one user message to the bot; every outcome sends the user at least one message."""
-    checked = check_message(text, limits.max_message_chars)
-    if checked.refusal is not None:
-        await output_channel.send_text_message(sender_id, checked.refusal)
-        return Outcome.REFUSED
+@dataclass(frozen=True)
+class Guard:
+    """A channel's guard, built once when the channel is: its name (recorded with each message) and limits."""
 
-    turn = _Turn()
-    message = UserMessage(
-        checked.text,
-        _WatchedOutputChannel(output_channel, turn),
-        sender_id,
-        input_channel=input_channel,
-        metadata=metadata,
-        message_id=message_id,
-    )
-    context_token = _current_turn.set(turn)
-    try:
-        # A task of its own (which inherits `turn` through the context) so that a timeout or a client who
-        # leaves does not cancel the turn half-way: it still ends and is recorded.
-        task = asyncio.ensure_future(on_new_message(message))
-    finally:
-        _current_turn.reset(context_token)
-    task.add_done_callback(functools.partial(_log_failure, sender_id))
-    try:
-        await asyncio.wait_for(asyncio.shield(task), limits.reply_timeout_s)
-    except asyncio.TimeoutError:
-        logger.error(
-            "No answer for sender %r after %s s; the turn goes on in the background.",
+    input_channel: str
+    limits: Limits = Limits()
+
+    @classmethod
+    def from_env(cls, input_channel: str, environ: Mapping[str, str] = os.environ) -> Guard:
+        return cls(input_channel, Limits.from_env(environ))
+
+    def connect(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> GuardedBot:
+        """The bot behind this guard, for a channel's blueprint; from now on, tracker store failures are
+        watched."""
+        watch_tracker_store_errors()
+        return GuardedBot(self, on_new_message)
+
+
+@dataclass(frozen=True)
+class GuardedBot:
+    guard: Guard
+    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+
+    async def handle(
+        self,
+        text: str,
+        sender_id: str,
+        output_channel: OutputChannel,
+        *,
+        metadata: dict[str, Any] | None = None,
+        message_id: str | None = None,
+    ) -> Outcome:
+        """Hands one user message to the bot; every outcome sends the user at least one message."""
+        limits = self.guard.limits
+        checked = check_message(text, limits.max_message_chars)
+        if checked.refusal is not None:
+            await output_channel.send_text_message(sender_id, checked.refusal)
+            return Outcome.REFUSED
+
+        turn = _Turn()
+        message = UserMessage(
+            checked.text,
+            _WatchedOutputChannel(output_channel, turn),
             sender_id,
-            limits.reply_timeout_s,
+            input_channel=self.guard.input_channel,
+            metadata=metadata,
+            message_id=message_id,
         )
-    except Exception:
-        pass  # logged by _log_failure, even when the turn fails after its timeout
-    turn.closed = True
+        context_token = _current_turn.set(turn)
+        try:
+            # A task of its own (which inherits `turn` through the context) so that a timeout or a client who
+            # leaves does not cancel the turn half-way: it still ends and is recorded.
+            task = asyncio.ensure_future(self.on_new_message(message))
+        finally:
+            _current_turn.reset(context_token)
+        task.add_done_callback(functools.partial(_log_failure, sender_id))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), limits.reply_timeout_s)
+        except asyncio.TimeoutError:
+            logger.error(
+                "No answer for sender %r after %s s; the turn goes on in the background.",
+                sender_id,
+                limits.reply_timeout_s,
+            )
+        except Exception:
+            pass  # logged by _log_failure, even when the turn fails after its timeout
+        turn.closed = True
 
-    if turn.store_failed:
-        logger.error("Tracker store unavailable: the message of sender %r was not recorded.", sender_id)
-        await output_channel.send_text_message(sender_id, STORE_DOWN_ANSWER)
-        return Outcome.STORE_DOWN
-    if not turn.replied:
-        await output_channel.send_text_message(sender_id, NO_REPLY_APOLOGY)
-        return Outcome.APOLOGIZED
-    return Outcome.ANSWERED
+        if turn.store_failed:
+            logger.error("Tracker store unavailable: the message of sender %r was not recorded.", sender_id)
+            await output_channel.send_text_message(sender_id, STORE_DOWN_ANSWER)
+            return Outcome.STORE_DOWN
+        if not turn.replied:
+            await output_channel.send_text_message(sender_id, NO_REPLY_APOLOGY)
+            return Outcome.APOLOGIZED
+        return Outcome.ANSWERED
 
 
 def _log_failure(sender_id: str, task: asyncio.Future) -> None:

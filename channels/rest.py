@@ -12,7 +12,6 @@ Differences with Rasa 3.6.21's RestInput, which answers 200 with an empty list o
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import guard
+from channels.body import RequestError, parse_body
 
 EXAMPLE = '{"sender": "moi", "message": "bonjour"}'
 WRONG_CONTENT_TYPE = "Envoyez le message en JSON, avec l'en-tête Content-Type: application/json."
@@ -37,33 +37,16 @@ class RestMessage:
     text: str
 
 
-@dataclass(frozen=True)
-class RestError:
-    status: int
-    code: str
-    message: str  # French, for whoever wrote the client
-
-    def response(self) -> HTTPResponse:
-        return response.json({"error": self.code, "message": self.message}, status=self.status)
-
-
-def parse_request(content_type: str | None, body: bytes) -> RestMessage | RestError:
-    """The sender and text of a webhook request, or the 4xx it deserves."""
-    if (content_type or "").split(";")[0].strip().lower() != "application/json":
-        return RestError(415, "unsupported_media_type", WRONG_CONTENT_TYPE)
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        payload = None
-    if not isinstance(payload, dict):
-        return RestError(400, "invalid_json", INVALID_JSON)
+def parse_request(content_type: str | None, body: bytes) -> RestMessage:
+    """The sender and text of a webhook request; raises RequestError with the 4xx it deserves."""
+    payload = parse_body(content_type, body, wrong_type=WRONG_CONTENT_TYPE, invalid=INVALID_JSON)
     sender_id = payload.get("sender")
     sender_error = guard.check_sender_id(sender_id)
     if sender_error is not None:
-        return RestError(400, "invalid_sender", sender_error)
+        raise RequestError(400, "invalid_sender", sender_error)
     text = payload.get("message")
     if not isinstance(text, str):
-        return RestError(400, "invalid_message", INVALID_MESSAGE)
+        raise RequestError(400, "invalid_message", INVALID_MESSAGE)
     return RestMessage(sender_id=sender_id, text=text)  # type: ignore[arg-type]  # checked by check_sender_id
 
 
@@ -71,7 +54,7 @@ class BienvenueRestInput(RestInput):
     """POST /webhooks/rest/webhook with a JSON ``{"sender": ..., "message": ...}``; answers a JSON list."""
 
     def __init__(self) -> None:
-        self.limits = guard.Limits.from_env()
+        self.guard = guard.Guard.from_env(self.name())
 
     @classmethod
     def name(cls) -> str:
@@ -80,6 +63,7 @@ class BienvenueRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+        bot = self.guard.connect(on_new_message)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -87,13 +71,12 @@ class BienvenueRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            parsed = parse_request(request.content_type, request.body)
-            if isinstance(parsed, RestError):
-                return parsed.response()
+            try:
+                parsed = parse_request(request.content_type, request.body)
+            except RequestError as error:
+                return error.response()
             collector = CollectingOutputChannel()
-            outcome = await guard.handle_message(
-                on_new_message, parsed.text, collector, parsed.sender_id, self.name(), self.limits
-            )
+            outcome = await bot.handle(parsed.text, parsed.sender_id, collector)
             status = 503 if outcome is guard.Outcome.STORE_DOWN else 200
             return response.json(collector.messages, status=status)
 

@@ -42,21 +42,22 @@ async def join_room(sio: AsyncServer, sid: str, room: str, namespace: str | None
 class BienvenueSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with an origin allow-list and an awaited room join."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.guard = guard.Guard.from_env(self.name())
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        limits = guard.Limits.from_env()
+        bot = self.guard.connect(on_new_message)
 
         async def guarded(message: UserMessage) -> None:
             # Rasa's handler has read the event into `message`: the guard checks it and calls the bot.
             if guard.check_sender_id(message.sender_id) is not None:
                 logger.warning("Dropped a socket.io message with an unusable session id.")
                 return
-            await guard.handle_message(
-                on_new_message,
+            await bot.handle(
                 message.text or "",
-                message.output_channel,
                 message.sender_id,
-                self.name(),
-                limits,
+                message.output_channel,
                 metadata=message.metadata,
                 message_id=message.message_id,
             )

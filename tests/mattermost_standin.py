@@ -5,10 +5,15 @@ Server side (aiohttp, in a thread of its own), as Mattermost's server code and A
   ids, ``props.from_bot`` on a bot's posts, action ids filled in); 401 for a missing or bad token; 400 for a
   missing channel, a message over 16,383 characters or a ``root_id`` that is not a root post of the channel;
   403 in a channel the bot is not a member of;
+- ``PUT /api/v4/posts/{post_id}/patch`` (same token rules): 200 and the post, its ``message`` and/or ``props``
+  replaced by the given ones (fields left out are kept); 403 for another's post and for an unknown one
+  (api4/post.go answers a failed lookup with a permission error);
 - ``GET /api/v4/posts/{post_id}`` and ``GET /api/v4/users/me`` (same token rules; 404 for an unknown post);
 - ``POST /hooks/commands/{id}``, a slash command's ``response_url``: at most 5 uses, 404 when unknown;
-- ``fail(status, count)`` makes the API answer ``status`` (e.g. 500) to the next ``count`` calls, or to all
-  of them until ``recover()``; ``delay(seconds, count)`` makes the next ``count`` calls slow.
+- ``fail(status, count, only)`` makes the API answer ``status`` (e.g. 500) to the next ``count`` calls (those
+  whose "METHOD /path" starts with ``only``, if given), or to all of them until ``recover()``;
+  ``delay(seconds, count)`` makes the next ``count`` calls slow; ``hang(count, only)`` makes them wait for
+  ``recover()`` (a client's timeout).
 It records every post and every response_url message.
 
 Client side, the requests Mattermost sends to an integration, with their documented fields: outgoing webhooks
@@ -91,8 +96,12 @@ class MattermostStandin:
         self.command_responses: list[dict[str, Any]] = []  # received on response_urls, in order
         self.api_calls: list[tuple[str, str, int]] = []  # (method, path, status)
         self._hooks: dict[str, CommandHook] = {}
-        self._failure: tuple[int, int | None] | None = None  # (status, remaining count or None)
+        # (status, remaining count or None, "METHOD /path" prefix of the calls that fail)
+        self._failure: tuple[int, int | None, str] | None = None
         self._delays: list[float] = []  # for the next API calls, in order
+        # How many of the next API calls (whose "METHOD /path" starts with the prefix) hang until recover().
+        self._hangs: tuple[int | None, str] = (0, "")
+        self._released: asyncio.Event | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -138,8 +147,10 @@ class MattermostStandin:
         app = web.Application()
         app.router.add_post("/api/v4/posts", self._create_post)
         app.router.add_get("/api/v4/posts/{post_id}", self._get_post)
+        app.router.add_put("/api/v4/posts/{post_id}/patch", self._patch_post)
         app.router.add_get("/api/v4/users/me", self._me)
         app.router.add_post("/hooks/commands/{hook_id}", self._command_response)
+        self._released = asyncio.Event()
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -148,33 +159,55 @@ class MattermostStandin:
 
     # --- Failures -----------------------------------------------------------------------------------------
 
-    def fail(self, status: int = 500, count: int | None = None) -> None:
-        """The API answers ``status`` to the next ``count`` calls (all if None), until ``recover()``."""
+    def fail(self, status: int = 500, count: int | None = None, only: str = "") -> None:
+        """The API answers ``status`` to the next ``count`` calls (all if None) whose "METHOD /path" starts
+        with ``only``, until ``recover()``."""
         with self._lock:
-            self._failure = (status, count)
+            self._failure = (status, count, only)
+
+    def hang(self, count: int | None = None, only: str = "") -> None:
+        """The next ``count`` API calls (all if None) whose "METHOD /path" starts with ``only`` get no answer
+        until ``recover()``."""
+        with self._lock:
+            self._hangs = (count, only)
 
     def recover(self) -> None:
         with self._lock:
             self._failure = None
             self._delays.clear()
+            self._hangs = (0, "")
+        if self._loop is not None and self._released is not None:
+            released = self._released
+            self._loop.call_soon_threadsafe(released.set)
 
     def delay(self, seconds: float, count: int = 1) -> None:
         """The next ``count`` API calls wait ``seconds`` before answering (the others are not held up)."""
         with self._lock:
             self._delays.extend([seconds] * count)
 
-    async def _maybe_slow(self) -> None:
+    async def _maybe_slow(self, request: web.Request) -> None:
         with self._lock:
             seconds = self._delays.pop(0) if self._delays else 0
+            count, only = self._hangs
+            hangs = f"{request.method} {request.path}".startswith(only) and (count is None or count > 0)
+            if hangs and count is not None:
+                self._hangs = (count - 1, only)
+            if hangs and self._released is not None and self._released.is_set():
+                self._released = asyncio.Event()
+            released = self._released
+        if hangs and released is not None:
+            await released.wait()
         await asyncio.sleep(seconds)
 
-    def _injected_failure(self) -> int | None:
+    def _injected_failure(self, request: web.Request) -> int | None:
         with self._lock:
             if self._failure is None:
                 return None
-            status, count = self._failure
+            status, count, only = self._failure
+            if not f"{request.method} {request.path}".startswith(only):
+                return None
             if count is not None:
-                self._failure = (status, count - 1) if count > 1 else None
+                self._failure = (status, count - 1, only) if count > 1 else None
             return status
 
     # --- API v4 -------------------------------------------------------------------------------------------
@@ -187,13 +220,13 @@ class MattermostStandin:
         """401 without the bot's token, or the injected failure."""
         if request.headers.get("Authorization") != f"Bearer {self.bot_token}":
             return _error(401, "api.context.session_expired.app_error", "Invalid or expired session.")
-        status = self._injected_failure()
+        status = self._injected_failure(request)
         if status is not None:
             return _error(status, "app.standin.injected_failure", "Injected failure.")
         return None
 
     async def _create_post(self, request: web.Request) -> web.Response:
-        await self._maybe_slow()
+        await self._maybe_slow(request)
         reply = self._refusal(request)
         if reply is None:
             reply = self._save_bot_post(await request.read())
@@ -228,8 +261,38 @@ class MattermostStandin:
             self.api_posts.append(post)
         return web.json_response(post, status=201)
 
+    async def _patch_post(self, request: web.Request) -> web.Response:
+        await self._maybe_slow(request)
+        reply = self._refusal(request)
+        if reply is None:
+            reply = self._patch_bot_post(request.match_info["post_id"], await request.read())
+        self._record(request, reply.status)
+        return reply
+
+    def _patch_bot_post(self, post_id: str, body: bytes) -> web.Response:
+        try:
+            patch = json.loads(body)
+        except ValueError:
+            patch = None
+        if not isinstance(patch, dict):
+            return _error(400, "api.context.invalid_body_param.app_error", "Invalid or missing post in body.")
+        with self._lock:
+            post = self.posts.get(post_id)
+            if post is None or post["user_id"] != self.bot.id:
+                return _error(403, "api.context.permissions.app_error", "You do not have the permissions.")
+            if isinstance(patch.get("message"), str):
+                post["message"] = patch["message"]
+            if isinstance(patch.get("props"), dict):
+                props = dict(patch["props"])
+                for attachment in props.get("attachments") or []:
+                    for action in attachment.get("actions") or []:
+                        action.setdefault("id", new_id())
+                post["props"] = props
+            post["update_at"] = int(time.time() * 1000)
+        return web.json_response(post)
+
     async def _get_post(self, request: web.Request) -> web.Response:
-        await self._maybe_slow()
+        await self._maybe_slow(request)
         reply = self._refusal(request)
         if reply is None:
             with self._lock:
@@ -242,7 +305,7 @@ class MattermostStandin:
         return reply
 
     async def _me(self, request: web.Request) -> web.Response:
-        await self._maybe_slow()
+        await self._maybe_slow(request)
         reply = self._refusal(request)
         if reply is None:
             reply = web.json_response(self.bot.as_json())

@@ -9,6 +9,7 @@ never a timing assertion); "nothing was posted" is checked once the channel has 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,10 @@ from typing import Any
 import pytest
 import requests
 
-from channels.mattermost import MAX_POST_CHARS, sign_context
+from channels.mattermost.channel import BUSY_ANSWER
+from channels.mattermost.incoming import MAX_POST_CHARS, SLASH_ACK
+from channels.mattermost.settings import derive_button_secret
+from channels.mattermost.signatures import sign_context
 from tests import servers
 from tests.integration.conftest import Bot
 from tests.integration.robustness import QUIET_ENV, user_texts
@@ -36,6 +40,8 @@ from tests.mattermost_standin import (
 
 HOOK_TOKEN = new_token()
 SLASH_TOKEN = new_token()
+# Questions of one user waiting for their answers (the burst test sends 4 per user at once).
+PENDING_PER_USER = 5
 
 
 @dataclass
@@ -80,6 +86,7 @@ def mm_bot(
     endpoints = servers.sqlite_endpoints(directory, action_url, db)
     credentials = directory / "credentials.yml"
     credentials.write_text("channels.rest.BienvenueRestInput:\nchannels.mattermost.MattermostInput:\n")
+    port = servers.free_port()
     env = {
         **QUIET_ENV,
         "MATTERMOST_URL": mattermost.api_url,
@@ -89,9 +96,12 @@ def mm_bot(
         # Learned from the stand-in's GET /users/me; the button key is derived from the bot token.
         "MATTERMOST_BOT_USER_ID": "",
         "MATTERMOST_BUTTON_SECRET": "",
-        "MATTERMOST_CALLBACK_URL": "",
+        "MATTERMOST_CALLBACK_URL": f"http://127.0.0.1:{port}/webhooks/mattermost/webhook",
+        # Mattermost's outages are retried on this schedule; the default (about 15 s) is turned down here.
+        "MATTERMOST_RETRY_DELAYS_S": "0.05,0.05,0.05,0.05,0.05",
+        "MATTERMOST_MAX_PENDING_PER_USER": str(PENDING_PER_USER),
     }
-    server = servers.rasa_server(endpoints, credentials, name="rasa-mattermost", env=env)
+    server = servers.rasa_server(endpoints, credentials, port=port, name="rasa-mattermost", env=env)
     with servers.running(server):
         yield MattermostBot(base_url=server.ready_url.rstrip("/"), tracker_db=db)
 
@@ -129,7 +139,9 @@ def test_a_question_gets_the_right_answer_in_its_channel_and_thread(
     assert reply.json() == {}
 
     expected_text, expected_buttons = mm_bot.expected("aide")
-    posts = answered(mattermost, question["id"], expected_text)
+    answered(mattermost, question["id"], expected_text)
+    mm_bot.wait_idle()  # the buttons are added to the post once it exists
+    posts = mattermost.bot_answers(question["id"])
     assert {post["channel_id"] for post in posts} == {channel.id}
     assert button_titles(posts) == expected_buttons
     assert expected_buttons, "the help answer offers topics as buttons"
@@ -167,10 +179,16 @@ def test_posts_of_the_bot_other_bots_and_integrations_are_ignored(
         mattermost.user_post(mattermost.bot, channel, "Bonjour, je suis Bienvenue."),
         mattermost.user_post(mattermost.add_user("ci-bot", is_bot=True), channel, "bonjour"),
         mattermost.user_post(users[3], channel, "bonjour", props={"from_webhook": "true"}),
+        mattermost.user_post(users[3], channel, "bonjour", props={"from_plugin": "true"}),
+        mattermost.user_post(users[3], channel, "bonjour", props={"from_oauth_app": "true"}),
     ]
     for post in automated:
         reply = mattermost.send(mm_bot.webhook, mattermost.webhook_payload(post, HOOK_TOKEN), JSON)
         assert (reply.status_code, reply.json()) == (200, {})
+    # A post whose author cannot be checked (its lookup fails) is not answered either.
+    unreadable = mattermost.user_post(users[3], channel, "bonjour")
+    payload = {**mattermost.webhook_payload(unreadable, HOOK_TOKEN), "post_id": new_token()}
+    assert mattermost.send(mm_bot.webhook, payload, JSON).json() == {}
     mm_bot.wait_idle()
     assert [post for post in mattermost.api_posts if post["channel_id"] == channel.id] == []
 
@@ -265,8 +283,9 @@ def test_mattermost_answering_500_then_recovering(
     answered(mattermost, first["id"], expected_text)
     assert sum(status == 500 for _, _, status in mattermost.api_calls) >= 3
 
-    # A long outage: the answer is given up on (and logged); the server keeps serving.
-    mattermost.fail(500)
+    # A long outage of posting: the answer is given up on after the retries (and logged); the server keeps
+    # serving.
+    mattermost.fail(500, only="POST /api/v4/posts")
     lost = mattermost.user_post(users[1], channel, "bonjour")
     reply = mattermost.send(mm_bot.webhook, mattermost.webhook_payload(lost, HOOK_TOKEN))
     assert (reply.status_code, reply.json()) == (200, {})
@@ -278,6 +297,28 @@ def test_mattermost_answering_500_then_recovering(
     after = mattermost.user_post(users[1], channel, "bonjour")
     mattermost.send(mm_bot.webhook, mattermost.webhook_payload(after, HOOK_TOKEN))
     answered(mattermost, after["id"], expected_text)
+
+
+def test_questions_waiting_for_mattermost_are_bounded_and_the_next_one_is_told_at_once(
+    mm_bot: MattermostBot, mattermost: MattermostStandin
+) -> None:
+    channel = mattermost.add_channel("affluence")
+    user = mattermost.add_user("pressee")
+    mattermost.hang(only="POST /api/v4/posts")  # every answer waits for Mattermost
+    try:
+        accepted = [mattermost.user_post(user, channel, "bonjour") for _ in range(PENDING_PER_USER)]
+        for post in accepted:
+            assert mattermost.send(mm_bot.webhook, mattermost.webhook_payload(post, HOOK_TOKEN)).json() == {}
+        refused = mattermost.user_post(user, channel, "bonjour")
+        reply = mattermost.send(mm_bot.webhook, mattermost.webhook_payload(refused, HOOK_TOKEN))
+        # Mattermost posts this itself, in the question's thread: no API call, which would wait too.
+        assert (reply.status_code, reply.json()) == (200, {"text": BUSY_ANSWER, "response_type": "comment"})
+    finally:
+        mattermost.recover()
+    for post in accepted:
+        wait_until(lambda post=post: mattermost.bot_answers(post["id"]), what="each accepted answer")
+    mm_bot.wait_idle()
+    assert mattermost.bot_answers(refused["id"]) == []
 
 
 # --- Slash command and buttons -----------------------------------------------------------------------------
@@ -304,13 +345,33 @@ def test_the_slash_command_answers_in_a_direct_message(
         assert f"`/bienvenue {title}`" in answer["text"]
 
 
+def test_the_slash_command_answers_only_on_mattermosts_address_and_quotes_the_cleaned_question(
+    mm_bot: MattermostBot, mattermost: MattermostStandin, users: list[User]
+) -> None:
+    direct = mattermost.add_channel(f"{users[0].id}__{users[2].id}", type="D", bot_member=False)
+    with running_standin() as elsewhere:  # a server that is not MATTERMOST_URL
+        fields = elsewhere.slash_payload(users[0], direct, "bonjour", SLASH_TOKEN)
+        reply = mattermost.send(mm_bot.webhook, fields, FORM)
+        assert_refused(reply, 400)
+        assert reply.json()["error"] == "foreign_response_url"
+        mm_bot.wait_idle()
+        assert elsewhere.command_responses == []
+
+    fields = mattermost.slash_payload(users[0], direct, "<b>[aide](https://evil.example)</b>", SLASH_TOKEN)
+    ack = mattermost.send(mm_bot.webhook, fields, FORM).json()
+    assert ack["text"] == SLASH_ACK.format(question="‹b›(aide)(https://evil.example)‹/b›")
+    wait_until(lambda: mattermost.responses_for(users[0]), what="the slash command's answer")
+
+
 def test_a_signed_button_click_is_answered_and_a_forged_one_refused(
     mm_bot: MattermostBot, mattermost: MattermostStandin, users: list[User]
 ) -> None:
     channel = mattermost.add_channel("boutons")
     question = mattermost.user_post(users[2], channel, "aide")
     mattermost.send(mm_bot.webhook, mattermost.webhook_payload(question, HOOK_TOKEN))
-    [menu] = answered(mattermost, question["id"], mm_bot.expected("aide")[0])
+    answered(mattermost, question["id"], mm_bot.expected("aide")[0])
+    mm_bot.wait_idle()  # the buttons are added to the post once it exists
+    [menu] = mattermost.bot_answers(question["id"])
     action = actions_of(menu)[0]
     payload = action["integration"]["context"]["action"]
     assert action["integration"]["url"] == mm_bot.webhook
@@ -321,8 +382,19 @@ def test_a_signed_button_click_is_answered_and_a_forged_one_refused(
     assert_refused(mattermost.send(mm_bot.webhook, {**click, "context": forged_context}), 403)
     other_channel = mattermost.add_channel("ailleurs")
     assert_refused(mattermost.send(mm_bot.webhook, {**click, "channel_id": other_channel.id}), 403)
-    own_key = sign_context(b"guessed key", payload, channel.id, question["id"])
+    later = int(time.time()) + 3600
+    place = (channel.id, question["id"], users[2].id, menu["id"])
+    own_key = sign_context(b"guessed key", payload, *place, later)
     assert_refused(mattermost.send(mm_bot.webhook, {**click, "context": own_key}), 403)
+    # Replayed by someone else, or on another post; expired (signed with the bot's real key).
+    assert_refused(mattermost.send(mm_bot.webhook, mattermost.click_payload(menu, action, users[3])), 403)
+    other_post = mattermost.user_post(users[2], channel, "autre")
+    assert_refused(mattermost.send(mm_bot.webhook, {**click, "post_id": other_post["id"]}), 403)
+    secret = derive_button_secret(mattermost.bot_token)
+    expired = sign_context(secret, payload, *place, int(time.time()) - 1)
+    reply = mattermost.send(mm_bot.webhook, {**click, "context": expired})
+    assert_refused(reply, 403)
+    assert reply.json()["error"] == "expired_button"
     mm_bot.wait_idle()
     assert len(mattermost.bot_answers(question["id"])) == 1
 
@@ -340,7 +412,7 @@ def test_a_signed_button_click_is_answered_and_a_forged_one_refused(
 def test_without_configuration_the_routes_refuse_and_the_server_runs(bot: Bot) -> None:
     health = requests.get(f"{bot.base_url}/webhooks/mattermost/", timeout=60)
     assert health.status_code == 503
-    assert "MATTERMOST_URL" in health.json()["error"]
+    assert "MATTERMOST_URL" in health.json()["message"]
     webhook = requests.post(f"{bot.base_url}/webhooks/mattermost/webhook", json={"token": "x"}, timeout=60)
     assert webhook.status_code == 503
     assert "Bienvenue" in "\n".join(reply.get("text", "") for reply in bot.send("mm-unconfigured", "bonjour"))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from channels import guard
-from channels.guard import Limits, Outcome
+from channels.guard import Guard, Limits, Outcome
 
 LIMITS = Limits(max_message_chars=50, reply_timeout_s=30)
+REPO = Path(__file__).resolve().parents[2]
 
 
 # --- cleaning -------------------------------------------------------------------------------------------
@@ -140,7 +144,7 @@ Bot = Callable[[UserMessage], Awaitable[Any]]
 
 def handle(bot: Bot, text: str = "bonjour", limits: Limits = LIMITS) -> tuple[Outcome, list[dict[str, Any]]]:
     collector = CollectingOutputChannel()
-    outcome = asyncio.run(guard.handle_message(bot, text, collector, "moi", "rest", limits))
+    outcome = asyncio.run(Guard("rest", limits).connect(bot).handle(text, "moi", collector))
     return outcome, collector.messages
 
 
@@ -221,7 +225,7 @@ def test_a_turn_over_the_timeout_gets_the_apology_and_goes_on_in_the_background(
             finished.append(True)
 
         limits = Limits(max_message_chars=50, reply_timeout_s=0.01)
-        outcome = await guard.handle_message(slow_bot, "bonjour", collector, "moi", "rest", limits)
+        outcome = await Guard("rest", limits).connect(slow_bot).handle("bonjour", "moi", collector)
         release.set()
         for _ in range(10):  # let the turn's task run to its end
             await asyncio.sleep(0)
@@ -243,7 +247,7 @@ def test_a_client_leaving_does_not_cancel_the_turn() -> None:
             finished.append(True)
 
         request = asyncio.ensure_future(
-            guard.handle_message(slow_bot, "bonjour", CollectingOutputChannel(), "moi", "rest", LIMITS)
+            Guard("rest", LIMITS).connect(slow_bot).handle("bonjour", "moi", CollectingOutputChannel())
         )
         await asyncio.sleep(0)
         request.cancel()  # what Sanic does when the client disconnects
@@ -287,10 +291,10 @@ def test_a_tracker_store_failure_only_affects_its_own_turn() -> None:
                 store_failure()
             await answering_bot(message)
 
+        guarded = Guard("rest", LIMITS).connect(bot)
         return list(
             await asyncio.gather(
-                guard.handle_message(bot, "bonjour", first, "first", "rest", LIMITS),
-                guard.handle_message(bot, "bonjour", second, "second", "rest", LIMITS),
+                guarded.handle("bonjour", "first", first), guarded.handle("bonjour", "second", second)
             )
         )
 
@@ -315,3 +319,39 @@ def test_the_bot_sees_the_channels_name() -> None:
 
     handle(bot)
     assert names == [CollectingOutputChannel.name()]
+
+
+def test_metadata_and_message_id_reach_the_bot() -> None:
+    received: list[UserMessage] = []
+
+    async def bot(message: UserMessage) -> None:
+        received.append(message)
+        await answering_bot(message)
+
+    guarded = Guard("socketio", LIMITS).connect(bot)
+    output = CollectingOutputChannel()
+    asyncio.run(guarded.handle("bonjour", "moi", output, metadata={"a": 1}, message_id="m1"))
+    [message] = received
+    assert (message.metadata, message.message_id, message.input_channel) == ({"a": 1}, "m1", "socketio")
+
+
+def test_a_guard_reads_its_limits_once_from_the_environment() -> None:
+    environ = {guard.MAX_MESSAGE_CHARS_ENV: "500"}
+    assert Guard.from_env("rest", environ) == Guard("rest", Limits(max_message_chars=500))
+    with pytest.raises(ValueError, match=guard.MAX_MESSAGE_CHARS_ENV):
+        Guard.from_env("rest", {guard.MAX_MESSAGE_CHARS_ENV: "x"})
+
+
+def test_importing_the_guard_does_not_touch_logging_connecting_it_watches_the_store() -> None:
+    """The store watch is a logging handler: installed by Guard.connect (a channel's blueprint), not as a side
+    effect of an import."""
+    script = (
+        "import logging, channels.guard as g; "
+        "store = logging.getLogger(g.TRACKER_STORE_LOGGER); print(len(store.handlers)); "
+        "g.Guard('rest').connect(lambda message: None); g.Guard('rest').connect(lambda message: None); "
+        "print(len(store.handlers))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert output == ["0", "1"]

@@ -8,23 +8,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels.mattermost import (
+from channels.mattermost.incoming import MAX_POST_CHARS
+from channels.mattermost.posting import (
     CHOICES_INTRO,
-    MAX_POST_CHARS,
     RESPONSE_URL_USES,
     MattermostOutput,
+    button_props,
     is_automated,
     message_text,
     slash_responses,
     split_message,
     thread_posts,
     thread_root,
-    verify_context,
 )
+from channels.mattermost.signatures import verify_context
 
 SECRET = b"button-secret"
 CHANNEL = "c" * 26
 ROOT = "r" * 26
+USER = "u" * 26
+POST = "p" * 26
+EXPIRES = 1_800_000_000
 CALLBACK = "https://bot.exemple.fr/webhooks/mattermost/webhook"
 HELP = {
     "text": "Choisissez un sujet :",
@@ -41,6 +45,8 @@ HELP = {
         ({}, False),
         ({"from_bot": "true"}, True),
         ({"from_webhook": "true"}, True),
+        ({"from_plugin": "true"}, True),
+        ({"from_oauth_app": "true"}, True),
         ({"from_bot": True}, True),
         ({"from_bot": "false"}, False),
     ],
@@ -83,22 +89,35 @@ def test_split_pieces_fit_and_keep_every_character(text: str, limit: int) -> Non
 
 
 def test_each_bot_message_is_a_post_in_the_thread() -> None:
-    posts = thread_posts([{"text": "Un."}, {"text": "Deux."}], CHANNEL, ROOT, CALLBACK, SECRET)
-    assert [(post["channel_id"], post["root_id"], post["message"]) for post in posts] == [
-        (CHANNEL, ROOT, "Un."),
-        (CHANNEL, ROOT, "Deux."),
+    planned = thread_posts([{"text": "Un."}, {"text": "Deux."}], CHANNEL, ROOT, None)
+    assert [(p.post["channel_id"], p.post["root_id"], p.post["message"], p.choices) for p in planned] == [
+        (CHANNEL, ROOT, "Un.", []),
+        (CHANNEL, ROOT, "Deux.", []),
     ]
 
 
-def test_buttons_become_actions_with_a_signed_context() -> None:
-    [post] = thread_posts([HELP], CHANNEL, ROOT, CALLBACK, SECRET)
-    assert post["message"] == "Choisissez un sujet :"
-    actions = post["props"]["attachments"][0]["actions"]
+def test_buttons_become_actions_with_a_context_signed_for_the_post_and_user() -> None:
+    [planned] = thread_posts([HELP], CHANNEL, ROOT, None)
+    assert planned.post["message"] == "Choisissez un sujet :"
+    assert "props" not in planned.post  # the buttons are signed for the post's id, known once it exists
+    created = {**planned.post, "id": POST}
+    props = button_props(planned.choices, CALLBACK, SECRET, created, USER, EXPIRES)
+    actions = props["attachments"][0]["actions"]
     assert [action["name"] for action in actions] == ["Qu'est-ce que beta.gouv.fr ?", "Le `code`"]
     assert all(action["id"].isalnum() for action in actions)
     assert {action["integration"]["url"] for action in actions} == {CALLBACK}
     context = actions[0]["integration"]["context"]
-    assert verify_context(SECRET, context, CHANNEL) == ("/ask_what_is_beta_gouv", ROOT)
+    where = {"channel_id": CHANNEL, "user_id": USER, "post_id": POST}
+    assert verify_context(SECRET, context, **where, now=EXPIRES - 1) == ("/ask_what_is_beta_gouv", ROOT)
+
+
+def test_without_a_callback_url_choices_are_listed_as_text_to_type() -> None:
+    [planned] = thread_posts([HELP], CHANNEL, ROOT, "@bienvenue")
+    assert planned.choices == []
+    assert planned.post["message"].startswith("Choisissez un sujet :\n\n" + CHOICES_INTRO)
+    assert "- `@bienvenue Qu'est-ce que beta.gouv.fr ?`" in planned.post["message"]
+    [channel_wide] = thread_posts([HELP], CHANNEL, ROOT, "")
+    assert "- `Le 'code'`" in channel_wide.post["message"]
 
 
 def test_link_buttons_stay_clickable_markdown_links() -> None:
@@ -106,9 +125,9 @@ def test_link_buttons_stay_clickable_markdown_links() -> None:
         "text": "À lire :",
         "buttons": [{"title": "Le manifeste", "url": "https://beta.gouv.fr/manifeste"}],
     }
-    [post] = thread_posts([message], CHANNEL, ROOT, CALLBACK, SECRET)
-    assert "[Le manifeste](https://beta.gouv.fr/manifeste)" in post["message"]
-    assert "props" not in post
+    [planned] = thread_posts([message], CHANNEL, ROOT, None)
+    assert "[Le manifeste](https://beta.gouv.fr/manifeste)" in planned.post["message"]
+    assert planned.choices == []
 
 
 def test_images_are_markdown_images() -> None:
@@ -117,16 +136,16 @@ def test_images_are_markdown_images() -> None:
 
 def test_a_long_answer_is_split_and_its_buttons_follow_the_last_piece() -> None:
     text = ("Paragraphe. " * 1000 + "\n\n") * 3
-    posts = thread_posts([{**HELP, "text": text}], CHANNEL, ROOT, CALLBACK, SECRET)
-    assert len(posts) > 1
-    assert all(len(post["message"]) <= MAX_POST_CHARS for post in posts)
-    assert ["props" in post for post in posts] == [False] * (len(posts) - 1) + [True]
+    planned = thread_posts([{**HELP, "text": text}], CHANNEL, ROOT, None)
+    assert len(planned) > 1
+    assert all(len(p.post["message"]) <= MAX_POST_CHARS for p in planned)
+    assert [bool(p.choices) for p in planned] == [False] * (len(planned) - 1) + [True]
 
 
 def test_buttons_without_text_still_get_a_post() -> None:
-    [post] = thread_posts([{**HELP, "text": None}], CHANNEL, ROOT, CALLBACK, SECRET)
-    assert post["message"] == ""
-    assert post["props"]["attachments"][0]["actions"]
+    [planned] = thread_posts([{**HELP, "text": None}], CHANNEL, ROOT, None)
+    assert planned.post["message"] == ""
+    assert planned.choices
 
 
 # --- Slash command answers ---------------------------------------------------------------------------------

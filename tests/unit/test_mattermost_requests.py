@@ -9,25 +9,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels.mattermost import (
+from channels import guard
+from channels.body import RequestError
+from channels.mattermost.incoming import (
+    INVALID_BODY,
     MAX_POST_CHARS,
+    UNSUPPORTED_MEDIA,
     Kind,
-    Refusal,
-    Settings,
-    check_token,
+    Question,
     parse_body,
     parse_request,
     question_text,
     request_kind,
-    sign_context,
     slash_ack,
-    token_matches,
-    verify_context,
 )
+from channels.mattermost.settings import Settings
+from channels.mattermost.signatures import check_token, sign_context, token_matches, verify_context
 
 SECRET = b"button-secret"
+NOW = 1_800_000_000  # Unix seconds: when the requests of these tests arrive
+LATER = NOW + 86400
 SETTINGS = Settings(
-    api_url="http://mm/api/v4",
+    api_url="https://chat.exemple.fr/api/v4",
     bot_token="bot",
     webhook_tokens=("hooktoken",),
     slash_tokens=("slashtoken",),
@@ -103,10 +106,33 @@ def as_form(fields: dict[str, object]) -> tuple[str, bytes]:
     return "application/x-www-form-urlencoded", urlencode(fields).encode()
 
 
+def parse(content_type: str, body: bytes, now: float = NOW) -> Question | None:
+    return parse_request(content_type, body, SETTINGS, now=now)
+
+
+def refusal(content_type: str, body: bytes, now: float = NOW) -> RequestError:
+    with pytest.raises(RequestError) as refused:
+        parse(content_type, body, now)
+    assert refused.value.response().status == refused.value.status
+    return refused.value
+
+
 def refusal_status(content_type: str, body: bytes) -> int:
-    with pytest.raises(Refusal) as refused:
-        parse_request(content_type, body, SETTINGS)
-    return refused.value.status
+    return refusal(content_type, body).status
+
+
+def fields_of(content_type: str | None, body: bytes) -> dict[str, object]:
+    """The fields of a request body, read as the channel reads them."""
+    messages = {"wrong_type": UNSUPPORTED_MEDIA, "invalid": INVALID_BODY}
+    return parse_body(content_type, body, **messages, accept_form=True)
+
+
+def signed(action: str = "/ask_join_beta", expires: int = LATER, **where: str) -> dict[str, object]:
+    """A context the bot signed for a button on post POST in thread ROOT of CHANNEL, for USER."""
+    place = {"channel_id": CHANNEL, "root_id": ROOT, "user_id": USER, "post_id": POST, **where}
+    return sign_context(
+        SECRET, action, place["channel_id"], place["root_id"], place["user_id"], place["post_id"], expires
+    )
 
 
 # --- Tokens ------------------------------------------------------------------------------------------------
@@ -125,13 +151,13 @@ def test_token_comparison_takes_any_text_without_crashing() -> None:
 
 
 def test_missing_token_is_401_and_wrong_token_403() -> None:
-    with pytest.raises(Refusal) as missing:
+    with pytest.raises(RequestError) as missing:
         check_token({}, ["a"])
     assert missing.value.status == 401
-    with pytest.raises(Refusal) as wrong:
+    with pytest.raises(RequestError) as wrong:
         check_token({"token": "b"}, ["a"])
     assert wrong.value.status == 403
-    with pytest.raises(Refusal) as not_text:
+    with pytest.raises(RequestError) as not_text:
         check_token({"token": ["a"]}, ["a"])
     assert not_text.value.status == 401
 
@@ -153,8 +179,8 @@ def test_slash_commands_need_a_slash_token() -> None:
 
 def test_json_and_form_bodies_give_the_same_fields() -> None:
     fields = webhook()
-    from_json = parse_body(*as_json(fields))
-    from_form = parse_body(*as_form(fields))
+    from_json = fields_of(*as_json(fields))
+    from_form = fields_of(*as_form(fields))
     assert from_json["text"] == from_form["text"] == fields["text"]
     assert from_json["trigger_word"] == from_form["trigger_word"] == ""
 
@@ -163,8 +189,8 @@ def test_json_and_form_bodies_give_the_same_fields() -> None:
     "content_type", [None, "", "text/plain", "multipart/form-data; boundary=x", "text/xml"]
 )
 def test_other_content_types_are_415(content_type: str | None) -> None:
-    with pytest.raises(Refusal) as refused:
-        parse_body(content_type, b"token=hooktoken")
+    with pytest.raises(RequestError) as refused:
+        fields_of(content_type, b"token=hooktoken")
     assert refused.value.status == 415
 
 
@@ -173,14 +199,14 @@ def test_other_content_types_are_415(content_type: str | None) -> None:
     [b"{", b"[]", b'"text"', b"\xff\xfe", b"[" * 100000],
 )
 def test_unreadable_json_is_400(body: bytes) -> None:
-    with pytest.raises(Refusal) as refused:
-        parse_body("application/json; charset=utf-8", body)
+    with pytest.raises(RequestError) as refused:
+        fields_of("application/json; charset=utf-8", body)
     assert refused.value.status == 400
 
 
 def test_form_with_invalid_utf8_is_400() -> None:
-    with pytest.raises(Refusal) as refused:
-        parse_body("application/x-www-form-urlencoded", b"text=%ff%fe")
+    with pytest.raises(RequestError) as refused:
+        fields_of("application/x-www-form-urlencoded", b"text=%ff%fe")
     assert refused.value.status == 400
 
 
@@ -197,7 +223,7 @@ def test_request_kinds() -> None:
 
 @pytest.mark.parametrize("encode", [as_json, as_form])
 def test_a_webhook_question_keeps_every_word_when_there_is_no_trigger_word(encode) -> None:  # type: ignore[no-untyped-def]
-    question = parse_request(*encode(webhook(text="Combien de temps dure une startup ?")), SETTINGS)
+    question = parse(*encode(webhook(text="Combien de temps dure une startup ?")))
     assert question is not None
     assert question.kind is Kind.WEBHOOK
     assert question.text == "Combien de temps dure une startup ?"
@@ -221,11 +247,11 @@ def test_question_text(text: str, trigger_word: str, expected: str) -> None:
 
 
 def test_a_post_without_text_in_a_channel_wide_hook_is_not_a_question() -> None:
-    assert parse_request(*as_json(webhook(text="", file_ids="f" * 26)), SETTINGS) is None
+    assert parse(*as_json(webhook(text="", file_ids="f" * 26))) is None
 
 
 def test_a_trigger_word_alone_is_an_empty_question_for_the_guard_to_answer() -> None:
-    question = parse_request(*as_json(webhook(text="@bienvenue", trigger_word="@bienvenue")), SETTINGS)
+    question = parse(*as_json(webhook(text="@bienvenue", trigger_word="@bienvenue")))
     assert question is not None
     assert question.text == ""
 
@@ -247,14 +273,14 @@ def test_missing_or_malformed_fields_are_400(changes: dict[str, object]) -> None
 
 def test_text_longer_than_a_mattermost_post_is_413() -> None:
     assert refusal_status(*as_json(webhook(text="a" * (MAX_POST_CHARS + 1)))) == 413
-    assert parse_request(*as_json(webhook(text="a" * MAX_POST_CHARS)), SETTINGS) is not None
+    assert parse(*as_json(webhook(text="a" * MAX_POST_CHARS))) is not None
 
 
 # --- Slash commands ----------------------------------------------------------------------------------------
 
 
 def test_a_slash_command_brings_its_response_url_and_thread() -> None:
-    question = parse_request(*as_form(slash(root_id=ROOT)), SETTINGS)
+    question = parse(*as_form(slash(root_id=ROOT)))
     assert question is not None
     assert question.kind is Kind.SLASH
     assert question.text == "les incubateurs ?"
@@ -263,25 +289,59 @@ def test_a_slash_command_brings_its_response_url_and_thread() -> None:
     assert question.response_url.startswith("https://chat.exemple.fr/hooks/commands/")
 
 
-@pytest.mark.parametrize("response_url", ["", "file:///etc/passwd", "not a url"])
+@pytest.mark.parametrize("response_url", ["", "file:///etc/passwd", "not a url", "http://[::1"])
 def test_a_slash_command_needs_an_http_response_url(response_url: str) -> None:
-    assert refusal_status(*as_form(slash(response_url=response_url))) == 400
+    assert refusal(*as_form(slash(response_url=response_url))).code == "invalid_field"
+
+
+@pytest.mark.parametrize(
+    "response_url",
+    [
+        "http://chat.exemple.fr/hooks/commands/x",  # another scheme
+        "https://chat.exemple.fr:8443/hooks/commands/x",  # another port
+        "https://169.254.169.254/latest/meta-data/",  # an internal address
+        "https://localhost/hooks/commands/x",
+        "https://chat.exemple.fr.evil.example/hooks/commands/x",
+        "https://chat.exemple.fr@evil.example/hooks/commands/x",  # user info: the host is evil.example
+    ],
+)
+def test_a_slash_response_url_off_mattermosts_origin_is_refused(response_url: str) -> None:
+    refused = refusal(*as_form(slash(response_url=response_url)))
+    assert (refused.status, refused.code) == (400, "foreign_response_url")
+
+
+@pytest.mark.parametrize(
+    "response_url",
+    ["https://chat.exemple.fr/hooks/commands/x", "https://CHAT.exemple.fr:443/hooks/commands/x"],
+)
+def test_a_slash_response_url_on_mattermosts_origin_is_accepted(response_url: str) -> None:
+    question = parse(*as_form(slash(response_url=response_url)))
+    assert question is not None
+    assert question.response_url == response_url
 
 
 def test_the_slash_acknowledgement_is_ephemeral_json_quoting_a_short_question() -> None:
-    question = parse_request(*as_form(slash(text="x" * 1000)), SETTINGS)
+    question = parse(*as_form(slash(text="x" * 1000)))
     assert question is not None
     ack = slash_ack(question)
     assert ack["response_type"] == "ephemeral"
     assert len(ack["text"]) < 400
 
 
+def test_the_slash_acknowledgement_quotes_the_question_as_the_guard_cleans_it() -> None:
+    raw = "voir [ici](https://evil.example) <b>gras</b>\x00\u202e  svp"
+    question = parse(*as_form(slash(text=raw)))
+    assert question is not None
+    text = slash_ack(question)["text"]
+    assert guard.clean_text(raw) in text
+    assert not set("<>[]\x00\u202e") & set(text)
+
+
 # --- Button clicks -----------------------------------------------------------------------------------------
 
 
 def test_a_signed_click_is_the_button_payload_in_its_thread() -> None:
-    context = sign_context(SECRET, "/ask_join_beta", CHANNEL, ROOT)
-    question = parse_request(*as_json(click(context)), SETTINGS)
+    question = parse(*as_json(click(signed())))
     assert question is not None
     assert question.kind is Kind.CLICK
     assert (question.text, question.root_id, question.channel_id) == ("/ask_join_beta", ROOT, CHANNEL)
@@ -293,31 +353,48 @@ def test_a_signed_click_is_the_button_payload_in_its_thread() -> None:
         lambda context: {**context, "action": "/ask_funding"},
         lambda context: {**context, "root_id": "x" * 26},
         lambda context: {**context, "channel_id": "d" * 26},
+        lambda context: {**context, "user_id": "v" * 26},
+        lambda context: {**context, "post_id": "q" * 26},
+        lambda context: {**context, "expires": LATER + 86400 * 365},
+        lambda context: {**context, "expires": str(LATER)},
         lambda context: {**context, "signature": "0" * 64},
         lambda context: {key: value for key, value in context.items() if key != "signature"},
+        lambda context: {key: value for key, value in context.items() if key != "expires"},
         lambda context: "not a context",
         lambda context: {**context, "signature": 12},
     ],
 )
 def test_a_forged_click_is_403(forge) -> None:  # type: ignore[no-untyped-def]
-    context = forge(sign_context(SECRET, "/ask_join_beta", CHANNEL, ROOT))
-    assert refusal_status(*as_json(click(context))) == 403
+    assert refusal_status(*as_json(click(forge(signed())))) == 403
 
 
-def test_a_signed_context_replayed_in_another_channel_is_403() -> None:
-    context = sign_context(SECRET, "/ask_join_beta", CHANNEL, ROOT)
-    assert refusal_status(*as_json(click(context, channel_id="d" * 26))) == 403
+@pytest.mark.parametrize(
+    "elsewhere",
+    [{"channel_id": "d" * 26}, {"user_id": "v" * 26}, {"post_id": "q" * 26}],
+    ids=["another-channel", "another-user", "another-post"],
+)
+def test_a_signed_context_replayed_elsewhere_or_by_someone_else_is_403(elsewhere: dict[str, str]) -> None:
+    refused = refusal(*as_json(click(signed(), **elsewhere)))
+    assert (refused.status, refused.code) == (403, "bad_signature")
+
+
+def test_an_expired_button_is_403_and_says_so() -> None:
+    context = signed(expires=NOW)
+    refused = refusal(*as_json(click(context)), now=NOW)
+    assert (refused.status, refused.code) == (403, "expired_button")
+    assert parse(*as_json(click(context)), now=NOW - 1) is not None
 
 
 def test_a_context_signed_with_another_key_is_403() -> None:
-    context = sign_context(b"another key", "/ask_join_beta", CHANNEL, ROOT)
-    with pytest.raises(Refusal):
-        verify_context(SECRET, context, CHANNEL)
+    context = sign_context(b"another key", "/ask_join_beta", CHANNEL, ROOT, USER, POST, LATER)
+    with pytest.raises(RequestError):
+        verify_context(SECRET, context, channel_id=CHANNEL, user_id=USER, post_id=POST, now=NOW)
 
 
-@given(st.text(), st.text(), st.text())
-def test_any_signed_context_verifies(action: str, channel_id: str, root_id: str) -> None:
-    assert verify_context(SECRET, sign_context(SECRET, action, channel_id, root_id), channel_id) == (
-        action,
-        root_id,
-    )
+@given(st.text(), st.text(), st.text(), st.text(), st.text(), st.integers(min_value=NOW + 1))
+def test_any_signed_context_verifies(
+    action: str, channel_id: str, root_id: str, user_id: str, post_id: str, expires: int
+) -> None:
+    context = sign_context(SECRET, action, channel_id, root_id, user_id, post_id, expires)
+    where = {"channel_id": channel_id, "user_id": user_id, "post_id": post_id}
+    assert verify_context(SECRET, context, **where, now=NOW) == (action, root_id)

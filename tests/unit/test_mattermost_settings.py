@@ -8,18 +8,25 @@ from unittest import mock
 import pytest
 from rasa.core.run import create_http_input_channels
 
-from channels.mattermost import (
+from channels.guard import MAX_MESSAGE_CHARS_ENV, Guard, Limits
+from channels.mattermost import MattermostInput
+from channels.mattermost.settings import (
+    DEFAULT_RETRY_DELAYS_S,
     ENV_BOT_TOKEN,
     ENV_BOT_USER_ID,
     ENV_BUTTON_SECRET,
+    ENV_BUTTON_TTL_DAYS,
     ENV_CALLBACK_URL,
+    ENV_MAX_PENDING,
+    ENV_MAX_PENDING_PER_USER,
+    ENV_RETRY_DELAYS_S,
     ENV_SLASH_TOKENS,
     ENV_URL,
     ENV_WEBHOOK_TOKENS,
-    MattermostInput,
     Settings,
     api_base_url,
     derive_button_secret,
+    origin,
     split_tokens,
 )
 
@@ -58,6 +65,64 @@ def test_slash_tokens_alone_are_enough() -> None:
 def test_invalid_values_are_problems(name: str, value: str) -> None:
     settings = Settings.from_env({**COMPLETE, name: value})
     assert any(name in problem for problem in settings.problems)
+
+
+def test_defaults_of_the_optional_settings() -> None:
+    settings = Settings.from_env(COMPLETE)
+    assert settings.button_ttl_s == 30 * 86400
+    assert settings.retry_delays_s == DEFAULT_RETRY_DELAYS_S
+    assert (settings.max_pending_per_user, settings.max_pending) == (10, 500)
+    assert settings.callback_url == ""
+
+
+def test_optional_settings_come_from_the_environment() -> None:
+    environ = {
+        **COMPLETE,
+        ENV_BUTTON_TTL_DAYS: "0.5",
+        ENV_RETRY_DELAYS_S: "0.01, 0.02",
+        ENV_MAX_PENDING_PER_USER: "3",
+        ENV_MAX_PENDING: "40",
+    }
+    settings = Settings.from_env(environ)
+    assert settings.configured
+    assert settings.button_ttl_s == 43200
+    assert settings.retry_delays_s == (0.01, 0.02)
+    assert (settings.max_pending_per_user, settings.max_pending) == (3, 40)
+    assert Settings.from_env({**COMPLETE, ENV_RETRY_DELAYS_S: "0"}).retry_delays_s == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (ENV_BUTTON_TTL_DAYS, "0"),
+        (ENV_BUTTON_TTL_DAYS, "trente"),
+        (ENV_BUTTON_TTL_DAYS, "inf"),
+        (ENV_RETRY_DELAYS_S, "1,deux"),
+        (ENV_RETRY_DELAYS_S, "-1"),
+        (ENV_RETRY_DELAYS_S, "1,,2"),
+        (ENV_RETRY_DELAYS_S, "3600"),
+        (ENV_RETRY_DELAYS_S, ",".join(["1"] * 11)),
+        (ENV_RETRY_DELAYS_S, "nan"),
+        (ENV_MAX_PENDING_PER_USER, "1.5"),
+        (ENV_MAX_PENDING_PER_USER, "0"),
+        (ENV_MAX_PENDING, "-5"),
+    ],
+)
+def test_invalid_optional_settings_are_problems_named_in_french(name: str, value: str) -> None:
+    settings = Settings.from_env({**COMPLETE, name: value})
+    assert not settings.configured
+    [problem] = settings.problems
+    assert name in problem
+    assert "invalide" in problem
+
+
+def test_origin_makes_the_default_port_explicit() -> None:
+    assert origin("https://Chat.fr/api/v4") == ("https", "chat.fr", 443)
+    assert origin("https://chat.fr:443/hooks") == ("https", "chat.fr", 443)
+    assert origin("http://chat.fr/") == ("http", "chat.fr", 80)
+    assert origin("https://a@b.fr/") == ("https", "b.fr", 443)
+    assert origin("ftp://chat.fr/") is None
+    assert origin("https://chat.fr:99999/") is None
 
 
 def test_empty_token_entries_are_dropped_so_that_no_token_matches_an_absent_one() -> None:
@@ -102,3 +167,15 @@ def test_credentials_keys_are_ignored_in_favour_of_the_environment() -> None:
         channel = MattermostInput.from_credentials({"url": "https://elsewhere", "token": "in-the-file"})
     assert isinstance(channel, MattermostInput)
     assert channel.settings.bot_token == "bot-token"
+
+
+def test_the_channel_reads_its_guard_limits_when_it_is_built() -> None:
+    with mock.patch.dict("os.environ", {**COMPLETE, MAX_MESSAGE_CHARS_ENV: "300"}, clear=True):
+        channel = MattermostInput.from_credentials(None)
+    assert isinstance(channel, MattermostInput)
+    assert channel.guard == Guard("mattermost", Limits(max_message_chars=300))
+    with (
+        mock.patch.dict("os.environ", {**COMPLETE, MAX_MESSAGE_CHARS_ENV: "many"}, clear=True),
+        pytest.raises(ValueError, match=MAX_MESSAGE_CHARS_ENV),
+    ):
+        MattermostInput.from_credentials(None)

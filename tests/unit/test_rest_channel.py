@@ -9,7 +9,8 @@ import pytest
 from rasa.core.run import create_http_input_channels
 
 from channels import guard
-from channels.rest import BienvenueRestInput, RestError, RestMessage, parse_request
+from channels.body import RequestError
+from channels.rest import BienvenueRestInput, RestMessage, parse_request
 
 REPO = Path(__file__).resolve().parents[2]
 JSON = "application/json"
@@ -17,6 +18,12 @@ JSON = "application/json"
 
 def body(payload: object) -> bytes:
     return json.dumps(payload).encode()
+
+
+def refused(content_type: str | None, raw: bytes) -> RequestError:
+    with pytest.raises(RequestError) as error:
+        parse_request(content_type, raw)
+    return error.value
 
 
 def test_a_valid_request_gives_its_sender_and_text() -> None:
@@ -33,8 +40,7 @@ def test_json_content_types_with_parameters_are_accepted(content_type: str) -> N
     "content_type", [None, "", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
 )
 def test_other_content_types_get_415(content_type: str | None) -> None:
-    parsed = parse_request(content_type, body({"sender": "moi", "message": "bonjour"}))
-    assert isinstance(parsed, RestError)
+    parsed = refused(content_type, body({"sender": "moi", "message": "bonjour"}))
     assert (parsed.status, parsed.code) == (415, "unsupported_media_type")
 
 
@@ -54,8 +60,7 @@ def test_other_content_types_get_415(content_type: str | None) -> None:
     ids=["empty", "truncated", "form", "invalid-utf8", "deep-nesting", "huge-int", "array", "string", "null"],
 )
 def test_bodies_that_are_not_a_json_object_get_400(raw: bytes) -> None:
-    parsed = parse_request(JSON, raw)
-    assert isinstance(parsed, RestError)
+    parsed = refused(JSON, raw)
     assert (parsed.status, parsed.code) == (400, "invalid_json")
 
 
@@ -71,8 +76,7 @@ def test_bodies_that_are_not_a_json_object_get_400(raw: bytes) -> None:
     ids=["missing", "null", "number", "10000-chars", "nul"],
 )
 def test_invalid_senders_get_400(payload: dict) -> None:
-    parsed = parse_request(JSON, body(payload))
-    assert isinstance(parsed, RestError)
+    parsed = refused(JSON, body(payload))
     assert (parsed.status, parsed.code) == (400, "invalid_sender")
     assert parsed.message == guard.INVALID_SENDER_ANSWER
 
@@ -89,8 +93,7 @@ def test_invalid_senders_get_400(payload: dict) -> None:
     ids=["missing", "null", "number", "list", "wrong-key"],
 )
 def test_missing_or_non_text_messages_get_400(payload: dict) -> None:
-    parsed = parse_request(JSON, body(payload))
-    assert isinstance(parsed, RestError)
+    parsed = refused(JSON, body(payload))
     assert (parsed.status, parsed.code) == (400, "invalid_message")
 
 
@@ -110,7 +113,7 @@ def test_credentials_serve_the_guarded_rest_channel_at_rasas_route() -> None:
 
 def test_the_channel_reads_its_limits_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(guard.MAX_MESSAGE_CHARS_ENV, "300")
-    assert BienvenueRestInput().limits.max_message_chars == 300
+    assert BienvenueRestInput().guard.limits.max_message_chars == 300
     monkeypatch.setenv(guard.MAX_MESSAGE_CHARS_ENV, "many")
     with pytest.raises(ValueError, match=guard.MAX_MESSAGE_CHARS_ENV):
         BienvenueRestInput()

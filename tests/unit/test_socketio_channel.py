@@ -164,3 +164,13 @@ def test_a_turn_without_reply_gets_an_apology() -> None:
 def test_session_request_replaces_an_unusable_id() -> None:
     _, emit = request_session(make_channel(), {"session_id": "x" * 500})
     assert len(emit.await_args.args[1]) == 32
+
+
+def test_the_channel_reads_its_limits_when_it_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like every channel: a bad limit stops the server at start-up, not at the first message."""
+    monkeypatch.setenv(guard.MAX_MESSAGE_CHARS_ENV, "300")
+    channel = BienvenueSocketIOInput()
+    assert channel.guard == guard.Guard("socketio", guard.Limits(max_message_chars=300))
+    monkeypatch.setenv(guard.MAX_MESSAGE_CHARS_ENV, "many")
+    with pytest.raises(ValueError, match=guard.MAX_MESSAGE_CHARS_ENV):
+        BienvenueSocketIOInput()
