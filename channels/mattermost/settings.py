@@ -7,7 +7,10 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+import settings
 
 # Mattermost ids: 26 lowercase base32 characters.
 ID_PATTERN = re.compile(r"[a-z0-9]{26}")
@@ -25,16 +28,11 @@ ENV_RETRY_DELAYS_S = "MATTERMOST_RETRY_DELAYS_S"
 ENV_MAX_PENDING_PER_USER = "MATTERMOST_MAX_PENDING_PER_USER"
 ENV_MAX_PENDING = "MATTERMOST_MAX_PENDING"
 
-DEFAULT_BUTTON_TTL_DAYS = 30.0
-# Waits between attempts when Mattermost is unreachable or answers 429/5xx: about 15 s in all.
-DEFAULT_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)
-# More retries than this would keep an answer (and its user's next answers) waiting for minutes.
-MAX_RETRIES = 10
-MAX_RETRY_DELAY_S = 60.0
-# Questions accepted whose answers are not posted yet: a user typing fast, a team's busy morning during an
-# outage. Beyond these, a new question is refused at once with a short answer (see channel.BUSY_ANSWER).
-DEFAULT_MAX_PENDING_PER_USER = 10
-DEFAULT_MAX_PENDING = 500
+# Defaults, checks and their reasons: settings.py, the registry of every environment variable.
+DEFAULT_BUTTON_TTL_DAYS: float = settings.value(ENV_BUTTON_TTL_DAYS, {})
+DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = settings.value(ENV_RETRY_DELAYS_S, {})
+DEFAULT_MAX_PENDING_PER_USER: int = settings.value(ENV_MAX_PENDING_PER_USER, {})
+DEFAULT_MAX_PENDING: int = settings.value(ENV_MAX_PENDING, {})
 
 
 @dataclass(frozen=True)
@@ -78,12 +76,10 @@ class Settings:
         if callback_url and not is_http_url(callback_url):
             problems.append(f"{ENV_CALLBACK_URL} invalide (adresse http ou https)")
         secret = environ.get(ENV_BUTTON_SECRET, "").strip().encode()
-        ttl_days = _number(environ, ENV_BUTTON_TTL_DAYS, DEFAULT_BUTTON_TTL_DAYS, problems)
-        retry_delays = retry_delays_from(environ.get(ENV_RETRY_DELAYS_S, ""), problems)
-        per_user = _number(
-            environ, ENV_MAX_PENDING_PER_USER, DEFAULT_MAX_PENDING_PER_USER, problems, whole=True
-        )
-        total = _number(environ, ENV_MAX_PENDING, DEFAULT_MAX_PENDING, problems, whole=True)
+        ttl_days = _checked(environ, ENV_BUTTON_TTL_DAYS, problems)
+        retry_delays = _checked(environ, ENV_RETRY_DELAYS_S, problems)
+        per_user = _checked(environ, ENV_MAX_PENDING_PER_USER, problems)
+        total = _checked(environ, ENV_MAX_PENDING, problems)
         return cls(
             api_url=api_url,
             bot_token=bot_token,
@@ -94,46 +90,19 @@ class Settings:
             callback_url=callback_url,
             button_ttl_s=ttl_days * 86400,
             retry_delays_s=retry_delays,
-            max_pending_per_user=int(per_user),
-            max_pending=int(total),
+            max_pending_per_user=per_user,
+            max_pending=total,
             problems=tuple(problems),
         )
 
 
-def _number(
-    environ: Mapping[str, str], name: str, default: float, problems: list[str], whole: bool = False
-) -> float:
-    """A positive number (an integer when ``whole``) or the default; a bad value is a problem."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
+def _checked(environ: Mapping[str, str], name: str, problems: list[str]) -> Any:
+    """The setting's value (settings.py), else its default with the problem noted: the channel answers 503."""
     try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        value = 0
-    if not value > 0 or value == float("inf"):
-        kind = "un nombre entier positif" if whole else "un nombre positif"
-        problems.append(f"{name} invalide ({kind} attendu, reçu {raw!r})")
-        return default
-    return value
-
-
-def retry_delays_from(raw: str, problems: list[str]) -> tuple[float, ...]:
-    """Comma-separated waits in seconds, e.g. ``0.5,1,2,4,8``; ``0`` alone means no retry."""
-    if not raw.strip():
-        return DEFAULT_RETRY_DELAYS_S
-    try:
-        delays = tuple(float(part) for part in raw.split(","))
-    except ValueError:
-        delays = ()
-    in_range = all(0 <= delay <= MAX_RETRY_DELAY_S for delay in delays)
-    if not delays or len(delays) > MAX_RETRIES or not in_range:
-        problems.append(
-            f"{ENV_RETRY_DELAYS_S} invalide (au plus {MAX_RETRIES} attentes en secondes entre 0 et "
-            f"{MAX_RETRY_DELAY_S:g}, séparées par des virgules, par exemple 0.5,1,2,4,8 ; reçu {raw!r})"
-        )
-        return DEFAULT_RETRY_DELAYS_S
-    return () if delays == (0.0,) else delays
+        return settings.value(name, environ)
+    except settings.SettingError as error:
+        problems.append(str(error))
+        return settings.value(name, {})
 
 
 def split_tokens(raw: str) -> tuple[str, ...]:
