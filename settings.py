@@ -443,7 +443,7 @@ def read(environ: Mapping[str, str] = os.environ, required: Iterable[str] = ()) 
     for name in dict.fromkeys(required):
         if name not in SETTINGS:
             problems.append(f"{name}{_COLON} variable inconnue de settings.py")
-        elif values.get(name) is None and not any(problem.startswith(name + _COLON) for problem in problems):
+        elif name not in environ and not SETTINGS[name].default:  # set but empty is a value to Rasa
             problems.append(f"{name}{_COLON} requise par le fichier endpoints")
     problems += _channel_problems(environ)
     if problems:

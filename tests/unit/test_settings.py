@@ -142,6 +142,17 @@ def test_check_requires_what_the_production_endpoints_use() -> None:
 ECHO_EXPORTED = 'echo "$WEB_PORT|$BIENVENUE_WEB_ORIGIN|$BIENVENUE_TRACKER_DB|$RASA_API_TOKEN"'
 
 
+def test_a_variable_the_endpoints_use_may_be_set_empty() -> None:
+    """Rasa accepts an empty value (no Redis password); only an unset variable stops it."""
+    used = settings.endpoint_variables(REPO / "endpoints.production.yml")
+    environ = {**dict.fromkeys(used, "1"), "ACTION_SERVER_URL": "http://actions/webhook"}
+    environ["BIENVENUE_REDIS_PASSWORD"] = ""
+    settings.read(environ, used)
+    del environ["BIENVENUE_REDIS_PASSWORD"]
+    with pytest.raises(settings.SettingsError, match="BIENVENUE_REDIS_PASSWORD"):
+        settings.read(environ, used)
+
+
 def test_shell_exports_give_run_sh_every_default_and_the_environment_s_values() -> None:
     script = settings.shell_exports({"WEB_PORT": "9000", "RASA_API_TOKEN": "it's a long enough token"})
     done = subprocess.run(
@@ -183,3 +194,9 @@ def test_run_sh_stops_before_starting_anything_when_a_setting_is_bad() -> None:
     assert "RASA_PORT\u202f: un nombre entier positif est attendu" in done.stderr
     assert "BIENVENUE_RETENTION_DAYS\u202f: un nombre entier positif est attendu" in done.stderr
     assert "[run]" not in done.stdout + done.stderr
+
+
+def test_the_registry_needs_nothing_but_the_standard_library() -> None:
+    """The Tchap client's own environment has no Rasa and no site packages of this one."""
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); import settings; settings.read({{}})"
+    subprocess.run([sys.executable, "-I", "-S", "-c", code], check=True, timeout=60)
