@@ -23,10 +23,10 @@ WEB = Path(__file__).resolve().parent
 MODULES = WEB / "node_modules"
 DSFR = MODULES / "@gouvfr" / "dsfr" / "dist"
 
-# URL path -> file, for everything but the design system's files.
+# The page, served with the retention period in place of this mark: it reads right without JavaScript.
 INDEX = WEB / "index.html"
-# In the page's text, replaced by the retention period when the page is served: it reads right without JS.
 RETENTION_MARK = "{{retention_days}}"
+# URL path -> file, for everything but the page and the design system's files.
 PAGE_FILES = {
     "/widget.js": WEB / "widget.js",
     "/widget.css": WEB / "widget.css",
