@@ -10,8 +10,10 @@ train: setup
 run: train
 	@scripts/run.sh
 
+# Talk to the assistant in this terminal (python -m chat). FILE=questions.txt: one conversation per line (ONE=1:
+# a single one), then a table of intents, confidences and topics. DEBUG=1: the servers' logs in the terminal.
 chat: train
-	@scripts/run.sh --shell
+	@scripts/run.sh --shell $(if $(FILE),--file "$(FILE)") $(if $(ONE),--one) $(if $(DEBUG),--debug)
 
 test:
 	@scripts/test.sh

@@ -1,9 +1,9 @@
 """`python -m chat` (`make chat`): talk to the assistant in this terminal, or check a file of questions.
 
-    python -m chat                          # conversation; /quitter, Ctrl-D or Ctrl-C to leave
-    python -m chat --file questions.txt     # one conversation per line, then a table (--one: a single one)
-    python -m chat --rasa-url URL           # use a running Rasa server that serves the terminal channel
-    python -m chat --debug                  # the servers' logs in this terminal instead of var/log/
+python -m chat                          # conversation; /quitter, Ctrl-D or Ctrl-C to leave
+python -m chat --file questions.txt     # one conversation per line, then a table (--one: a single one)
+python -m chat --rasa-url URL           # use a running Rasa server that serves the terminal channel
+python -m chat --debug                  # the servers' logs in this terminal instead of var/log/
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def batch_row(number: int, question: str, reply: Reply) -> list[str]:
 def column_widths(rows: list[list[str]], total: int) -> list[int]:
     """Number, intent, confidence and topic as wide as they need (up to a limit); question and answer share
     the rest, a third and two thirds."""
+
     def fitted(index: int, limit: int) -> int:
         return min(limit, max(render.display_width(row[index]) for row in [list(BATCH_HEADERS), *rows]))
 

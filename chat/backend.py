@@ -89,7 +89,10 @@ def _spawn(backend: Backend, command: list[str], log_name: str, env: dict[str, s
 
 
 def _wait(
-    ready: Callable[[], bool], process: subprocess.Popen | None, what: str, log_name: str,
+    ready: Callable[[], bool],
+    process: subprocess.Popen | None,
+    what: str,
+    log_name: str,
     progress: Callable[[float], None],
 ) -> None:
     started = time.monotonic()
@@ -119,8 +122,18 @@ def start(rasa_url: str | None, debug: bool, status: TextIO) -> Backend:
             rasa = _spawn(
                 backend,
                 [
-                    str(RASA), "run", "--model", "models", "--endpoints", "endpoints.yml",
-                    "--credentials", "chat/credentials.yml", "--interface", "127.0.0.1", "--port", str(port),
+                    str(RASA),
+                    "run",
+                    "--model",
+                    "models",
+                    "--endpoints",
+                    "endpoints.yml",
+                    "--credentials",
+                    "chat/credentials.yml",
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
                 ],
                 "chat-rasa.log",
                 env,

@@ -112,7 +112,9 @@ def render_messages(
 def plain_answer(messages: Sequence[Mapping[str, Any]]) -> str:
     """A turn's texts on one line, links as « titre : URL », then its choices in brackets (for a table)."""
     texts = [
-        " ".join(render_markdown(str(message["text"])).split()) for message in messages if message.get("text")
+        " ".join(line.strip() for line in render_markdown(str(message["text"])).splitlines() if line.strip())
+        for message in messages
+        if message.get("text")
     ]
     titles = [str(button.get("title", "")) for message in messages for button in message.get("buttons") or []]
     if titles:
@@ -165,15 +167,35 @@ def display_width(text: str) -> int:
     )
 
 
+def wrap_cell(text: str, width: int) -> list[str]:
+    """Words greedily on lines of at most `width` columns (as displayed); longer words are cut, except URLs:
+    one stays whole on its own line, wider than its column, so that it can still be copied or clicked."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        while display_width(word) > width and "://" not in word:
+            cut = max(1, next(i for i in range(len(word), 0, -1) if display_width(word[:i]) <= width))
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{current} {word}" if current else word
+        if display_width(candidate) <= width:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    return [line for line in lines if line] or [""]
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
     """A text table whose cells wrap within their column's width."""
     separator = "+" + "+".join("-" * (width + 2) for width in widths) + "+"
 
     def row_lines(cells: Sequence[str]) -> list[str]:
-        wrapped = [
-            textwrap.wrap(cell, width, break_long_words=True, break_on_hyphens=False) or [""]
-            for cell, width in zip(cells, widths, strict=True)
-        ]
+        wrapped = [wrap_cell(cell, width) for cell, width in zip(cells, widths, strict=True)]
         height = max(len(column) for column in wrapped)
         return [
             "| "
