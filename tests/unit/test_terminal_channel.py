@@ -1,0 +1,41 @@
+"""The terminal channel's request parsing and what it reports of a message's understanding."""
+
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.slots import TextSlot
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from channels import guard
+from channels.terminal import INVALID_REQUEST, parse_request, understanding
+
+
+def test_request_gives_sender_and_text() -> None:
+    request = '{"sender": "terminal-1", "message": "c\'est quoi l\'État ?"}'.encode()
+    assert parse_request(request) == ("terminal-1", "c'est quoi l'État ?")
+
+
+def test_bad_requests_get_a_french_error() -> None:
+    assert parse_request(b"{not json") == INVALID_REQUEST
+    assert parse_request(b'["bonjour"]') == INVALID_REQUEST
+    assert parse_request(b'{"sender": "s", "message": 3}') == INVALID_REQUEST
+    assert parse_request(b'{"sender": "", "message": "bonjour"}') == guard.INVALID_SENDER_ANSWER
+
+
+def tracker() -> DialogueStateTracker:
+    conversation = DialogueStateTracker("terminal-1", slots=[TextSlot("topic", mappings=[])])
+    intent = {"name": "ask_what_is_intrapreneur", "confidence": 0.9}
+    conversation.update(UserUttered("c koi un intra", intent=intent))
+    conversation.update(SlotSet("topic", "ask_what_is_intrapreneur"))
+    return conversation
+
+
+def test_understanding_is_read_from_the_tracker() -> None:
+    assert understanding(tracker(), guard.Outcome.ANSWERED) == {
+        "intent": {"name": "ask_what_is_intrapreneur", "confidence": 0.9},
+        "topic": "ask_what_is_intrapreneur",
+    }
+
+
+def test_a_refused_message_has_no_intent_of_its_own() -> None:
+    # The guard did not pass it to the bot: the latest user message in the tracker is an older one.
+    assert understanding(tracker(), guard.Outcome.REFUSED)["intent"] is None
+    assert understanding(None, guard.Outcome.ANSWERED) == {"intent": None, "topic": None}
