@@ -135,8 +135,12 @@ def run_batch(assistant: Assistant, questions: list[str], one_conversation: bool
     out.write(f"{len(rows)} question(s), {conversations}, {fallbacks} non comprise(s) ({FALLBACK_INTENT}).\n")
 
 
+# `make` passes Ctrl-C on as SIGTERM, a closed terminal sends SIGHUP: both end the Ctrl-C way.
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # `make` passes on Ctrl-C as SIGTERM: leave the same clean way
+    raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -159,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, UnicodeDecodeError) as error:
             print(f"Impossible de lire {args.file} : {error}", file=sys.stderr)
             return 2
-    signal.signal(signal.SIGTERM, _terminate)
+    for ending in ENDING_SIGNALS:
+        signal.signal(ending, _terminate)
     servers = None
     try:
         servers = backend.start(args.rasa_url, args.debug, sys.stderr)
@@ -179,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{error}", file=sys.stderr)
         return 1
     finally:
-        # A second Ctrl-C (or make's SIGTERM) while the servers stop must not interrupt their stop.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A second Ctrl-C (or make's SIGTERM) must not interrupt the servers' stop.
+        for ending in (signal.SIGINT, *ENDING_SIGNALS):
+            signal.signal(ending, signal.SIG_IGN)
         if servers is not None:
             servers.stop()
 

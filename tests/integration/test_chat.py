@@ -273,3 +273,46 @@ def test_batch_as_one_conversation(chat_server: ChatServer, tmp_path: Path) -> N
     assert "3 question(s), une conversation," in output
     senders = {sender for sender, _, _ in chat_server.user_messages()[before:]}
     assert len(senders) == 1
+
+
+def processes_with(variable: str, value: str) -> list[int]:
+    """Processes of this user whose environment holds variable=value."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if f"{variable}={value}".encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def test_starts_its_own_rasa_server_quietly_and_stops_it(
+    action_server: servers.Server, tmp_path: Path
+) -> None:
+    """Without --rasa-url: only « Chargement du modèle… » on the terminal, the logs in var/log/, and the Rasa
+    server it started stopped at the end."""
+    db = tmp_path / "conversations.db"
+    questions = tmp_path / "questions.txt"
+    questions.write_text("bonjour\n", "utf-8")
+    log = servers.REPO / "var" / "log" / "chat-rasa.log"
+    log_size = log.stat().st_size if log.exists() else 0
+    finished = subprocess.run(
+        [sys.executable, "-m", "chat", "--file", str(questions)],
+        cwd=servers.REPO,
+        env={
+            **os.environ,
+            "ACTION_SERVER_URL": action_server.ready_url.replace("/health", "/webhook"),
+            "BIENVENUE_TRACKER_DB": str(db),
+        },
+        capture_output=True,
+        text=True,
+        timeout=servers.STARTUP_TIMEOUT_S,
+        check=True,
+    )
+    assert finished.stderr == "Chargement du modèle…\n"
+    assert table_rows(finished.stdout)[0][1:3] == ["bonjour", "greet"]
+    assert "Rasa server is up and running" in log.read_text("utf-8", "replace")[log_size:]
+    assert processes_with("BIENVENUE_TRACKER_DB", str(db)) == []
+    assert db.exists()
