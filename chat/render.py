@@ -123,8 +123,8 @@ def plain_answer(messages: Sequence[Mapping[str, Any]]) -> str:
 
 
 def choices_hint(choices: Sequence[Choice]) -> str:
-    last = f"1 à {len(choices)}" if len(choices) > 1 else "1"
-    return f"(Tapez {last} pour choisir, ou posez directement une autre question.)"
+    numbers = {1: "1", 2: "1 ou 2"}.get(len(choices), f"un numéro de 1 à {len(choices)}")
+    return f"(Tapez {numbers} pour choisir, ou posez directement une autre question.)"
 
 
 def read_choice(line: str, choices: Sequence[Choice]) -> Choice | NoSuchChoice | None:

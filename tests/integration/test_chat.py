@@ -156,7 +156,7 @@ def test_question_answered_with_links_and_numbered_choices(terminal: Terminal) -
     assert re.search(r"• \S.*\u00a0: https://\S+", answer), answer  # « titre : URL »
     assert "](" not in terminal.screen and "**" not in terminal.screen
     assert re.search(r"\n    1\. 👍 Oui\n    2\. 👎 Non\n", answer), answer
-    assert "Tapez 1 à 2 pour choisir" in answer
+    assert "Tapez 1 ou 2 pour choisir" in answer
 
 
 def test_a_number_picks_the_choice(terminal: Terminal, chat_server: ChatServer) -> None:

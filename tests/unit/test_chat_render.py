@@ -77,7 +77,11 @@ def test_a_number_outside_the_menu_gets_a_hint() -> None:
     choices = render.render_messages([FEEDBACK]).choices
     picked = render.read_choice("3", choices)
     assert isinstance(picked, NoSuchChoice)
-    assert "1 à 2" in picked.hint
+    assert picked.hint == (
+        "Il n'y a pas de choix 3. (Tapez 1 ou 2 pour choisir, ou posez directement une autre question.)"
+    )
+    eight = [Choice(number, "sujet", "/x") for number in range(1, 9)]
+    assert "un numéro de 1 à 8" in render.choices_hint(eight)
 
 
 def test_plain_answer_for_the_table() -> None:
