@@ -135,12 +135,22 @@ def run_batch(assistant: Assistant, questions: list[str], one_conversation: bool
     out.write(f"{len(rows)} question(s), {conversations}, {fallbacks} non comprise(s) ({FALLBACK_INTENT}).\n")
 
 
-# `make` passes Ctrl-C on as SIGTERM, a closed terminal sends SIGHUP: both end the Ctrl-C way.
-ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+class Ending:
+    """Ctrl-C, SIGTERM (`make` passes Ctrl-C on as one) and SIGHUP (closed terminal) end the chat the same
+    way: the first raises KeyboardInterrupt, later ones are ignored, so that the goodbye and the servers' stop
+    are never interrupted (make's SIGTERM follows Ctrl-C's SIGINT at once)."""
 
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    def __init__(self) -> None:
+        self.begun = False
+        for signum in self.SIGNALS:
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if not self.begun:
+            self.begun = True
+            raise KeyboardInterrupt
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -161,10 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             questions = read_questions(args.file)
         except (OSError, UnicodeDecodeError) as error:
-            print(f"Impossible de lire {args.file} : {error}", file=sys.stderr)
+            print(f"Impossible de lire {args.file}\u00a0: {error}", file=sys.stderr)
             return 2
-    for ending in ENDING_SIGNALS:
-        signal.signal(ending, _terminate)
+    ending = Ending()
     servers = None
     try:
         servers = backend.start(args.rasa_url, args.debug, sys.stderr)
@@ -184,9 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{error}", file=sys.stderr)
         return 1
     finally:
-        # A second Ctrl-C (or make's SIGTERM) must not interrupt the servers' stop.
-        for ending in (signal.SIGINT, *ENDING_SIGNALS):
-            signal.signal(ending, signal.SIG_IGN)
+        ending.begun = True
         if servers is not None:
             servers.stop()
 

@@ -24,7 +24,9 @@ RASA = Path(sys.executable).parent / "rasa"
 LOG_DIR = REPO / "var" / "log"
 DEFAULT_ACTION_SERVER_URL = "http://localhost:5055/webhook"
 DEFAULT_TRACKER_DB = "var/conversations.db"
-STOP_TIMEOUT_S = 20
+# Time given to a server to end after SIGTERM before SIGKILL: the user waits for it, and nothing is lost by
+# killing the servers (every turn was already written to the tracker store).
+STOP_TIMEOUT_S = 5
 
 
 class BackendFailed(Exception):
@@ -42,9 +44,10 @@ class Backend:
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
         for process in self.processes:
             try:
-                process.wait(timeout=STOP_TIMEOUT_S)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
@@ -98,7 +101,7 @@ def _wait(
     started = time.monotonic()
     while not ready():
         if process is not None and process.poll() is not None:
-            raise BackendFailed(f"{what} s'est arrêté au démarrage : voir var/log/{log_name}.")
+            raise BackendFailed(f"{what} s'est arrêté au démarrage\u00a0: voir var/log/{log_name}.")
         progress(time.monotonic() - started)
         time.sleep(0.5)
 

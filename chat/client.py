@@ -68,9 +68,9 @@ class Assistant:
             if error.code == 503:
                 return parse_reply(error.read())
             detail = error.read().decode("utf-8", "replace")[:300]
-            message = f"Le serveur de l'assistant a répondu {error.code} : {detail}"
+            message = f"Le serveur de l'assistant a répondu {error.code}\u00a0: {detail}"
             raise AssistantUnavailable(message) from error
         except (urllib.error.URLError, OSError) as error:
             raise AssistantUnavailable(
-                f"Le serveur de l'assistant ne répond pas ({self.base_url}) : {error}"
+                f"Le serveur de l'assistant ne répond pas ({self.base_url})\u00a0: {error}"
             ) from error
