@@ -96,7 +96,7 @@ def _wait(
     process: subprocess.Popen | None,
     what: str,
     log_name: str,
-    progress: Callable[[float], None],
+    progress: Callable[[float | None], None],
 ) -> None:
     started = time.monotonic()
     while not ready():
@@ -114,7 +114,7 @@ def start(rasa_url: str | None, debug: bool, status: TextIO) -> Backend:
         "BIENVENUE_TRACKER_DB": os.environ.get("BIENVENUE_TRACKER_DB", DEFAULT_TRACKER_DB),
     }
     backend = Backend(rasa_url=rasa_url or "", debug=debug)
-    progress = _progress_line(status)
+    progress = _progress_line(status, updated=status.isatty() and not debug)
     try:
         actions = None
         if rasa_url is None:
@@ -174,10 +174,11 @@ def _start_action_server(backend: Backend, action_server_url: str) -> subprocess
     )
 
 
-def _progress_line(status: TextIO) -> Callable[[float | None], None]:
-    """Shows « Chargement du modèle… » once, with the seconds elapsed on a terminal; None clears it."""
+def _progress_line(status: TextIO, updated: bool) -> Callable[[float | None], None]:
+    """Shows « Chargement du modèle… » once, `updated` with the seconds elapsed (on a terminal the servers'
+    logs do not write to); None clears it."""
     shown = False
-    interactive = status.isatty()
+    interactive = updated
 
     def progress(elapsed: float | None) -> None:
         nonlocal shown
