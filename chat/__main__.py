@@ -161,7 +161,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--one", action="store_true", help="avec --file : une seule conversation")
     parser.add_argument("--rasa-url", help="serveur Rasa déjà lancé, servant le canal terminal")
     parser.add_argument("--debug", action="store_true", help="journaux des serveurs dans le terminal")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.one and args.file is None:
+        parser.error("--one ne s'emploie qu'avec --file")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
