@@ -4,6 +4,7 @@ server."""
 
 from __future__ import annotations
 
+import codecs
 import errno
 import fcntl
 import json
@@ -83,6 +84,8 @@ class Terminal:
             )
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
         self.raw = ""
+        # A read may end inside a character (the prompt's narrow no-break space is three bytes).
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.seen = 0  # what expect() already matched
         self.status: int | None = None
 
@@ -102,7 +105,7 @@ class Terminal:
             data = b""
         if not data:
             return False
-        self.raw += data.decode("utf-8", "replace")
+        self.raw += self.decoder.decode(data)
         return True
 
     def expect(self, pattern: str) -> re.Match[str]:
