@@ -3,7 +3,8 @@
 python -m chat                          # conversation; /quitter, Ctrl-D or Ctrl-C to leave
 python -m chat --file questions.txt     # one conversation per line, then a table (--one: a single one)
 python -m chat --rasa-url URL           # use a running Rasa server that serves the terminal channel
-python -m chat --debug                  # the servers' logs in this terminal instead of var/log/
+python -m chat --debug                  # the servers' logs here instead of var/log/, and the intent,
+                                        # confidence and topic of every message
 """
 
 from __future__ import annotations
@@ -50,8 +51,16 @@ class Style:
         return f"{start}\x1b[{code}m{end}{text}{start}\x1b[0m{end}"
 
 
-def converse(assistant: Assistant, out: TextIO, style: Style, hyperlinks: bool) -> None:
-    """Reads questions until /quitter or Ctrl-D; every line that is not a listed choice's number is sent."""
+def understanding(reply: Reply) -> str:
+    """How the message was understood, for maintainers (--debug)."""
+    confidence = render.format_confidence(reply.confidence)
+    intent, topic = reply.intent or "—", reply.topic or "—"
+    return f"(intention\u00a0: {intent}, confiance {confidence}, sujet\u00a0: {topic})"
+
+
+def converse(assistant: Assistant, out: TextIO, style: Style, hyperlinks: bool, debug: bool = False) -> None:
+    """Reads questions until /quitter or Ctrl-D; every line that is not a listed choice's number is sent.
+    With `debug`, each answer ends with the intent, confidence and topic of the message."""
     try:
         import readline  # line editing and history with the arrow keys for input()
 
@@ -88,6 +97,8 @@ def converse(assistant: Assistant, out: TextIO, style: Style, hyperlinks: bool) 
         out.write(style.bold("Bienvenue\u202f:") + "\n" + "\n".join(rendered.lines) + "\n")
         if rendered.choices:
             out.write(style.dim("  " + render.choices_hint(rendered.choices)) + "\n")
+        if debug:
+            out.write(style.dim("  " + understanding(reply)) + "\n")
         out.write("\n")
         choices = rendered.choices
 
@@ -160,7 +171,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--file", type=Path, help="fichier de questions, une par ligne : affiche un tableau")
     parser.add_argument("--one", action="store_true", help="avec --file : une seule conversation")
     parser.add_argument("--rasa-url", help="serveur Rasa déjà lancé, servant le canal terminal")
-    parser.add_argument("--debug", action="store_true", help="journaux des serveurs dans le terminal")
+    parser.add_argument("--debug", action="store_true", help="journaux et intentions affichés")
     args = parser.parse_args(argv)
     if args.one and args.file is None:
         parser.error("--one ne s'emploie qu'avec --file")
@@ -186,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             is_terminal = sys.stdout.isatty()
             style = Style(is_terminal and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb")
-            converse(assistant, sys.stdout, style, render.supports_hyperlinks(os.environ, is_terminal))
+            hyperlinks = render.supports_hyperlinks(os.environ, is_terminal)
+            converse(assistant, sys.stdout, style, hyperlinks, debug=args.debug)
             print("Au revoir.")
         return 0
     except KeyboardInterrupt:

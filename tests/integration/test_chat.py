@@ -230,6 +230,19 @@ def test_hyperlinks_where_the_terminal_supports_them(chat_server: ChatServer) ->
         term.close()
 
 
+def test_debug_shows_how_each_message_was_understood(chat_server: ChatServer) -> None:
+    term = Terminal(["--rasa-url", chat_server.url, "--debug"])
+    try:
+        answer = term.ask(INTRAPRENEUR)
+        assert re.search(
+            r"\(intention\u00a0: ask_what_is_intrapreneur, confiance [01],\d\d, "
+            r"sujet\u00a0: ask_what_is_intrapreneur\)",
+            answer,
+        ), answer
+    finally:
+        term.close()
+
+
 def run_batch(chat_server: ChatServer, tmp_path: Path, *extra: str) -> str:
     questions = tmp_path / "questions.txt"
     questions.write_text("# nouvelles formulations\nbonjour\n\nc koi un intra ?\nzorglub bidule\n", "utf-8")
