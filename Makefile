@@ -26,8 +26,10 @@ train: setup ## train a model if the data, domain or config changed (scripts/tra
 run: train ## start the assistant: action server, Rasa (REST, socket.io, Mattermost) and the web page
 	@scripts/run.sh
 
-chat: train ## talk to the assistant in this terminal
-	@scripts/run.sh --shell
+# FILE=questions.txt: one conversation per line (ONE=1: a single one), then a table of intents, confidences and
+# topics. DEBUG=1: the servers' logs in the terminal.
+chat: train ## talk to the assistant in this terminal (FILE=…, ONE=1, DEBUG=1)
+	@scripts/run.sh --shell $(if $(FILE),--file "$(FILE)") $(if $(ONE),--one) $(if $(DEBUG),--debug)
 
 lock: ## re-pin every package (with hashes) after editing requirements.in
 	@scripts/setup.sh --lock

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the action server and the Rasa server (REST and socket.io channels) on localhost, waits until the
 # model is loaded, prints where to talk to the assistant and stops everything cleanly on Ctrl-C.
-# With --shell, talks to the assistant in this terminal (rasa shell) instead of serving the channels.
+# With --shell [options], talks to the assistant in this terminal instead (python -m chat, see chat/__main__.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,12 @@ web_port=$WEB_PORT
 request_max_size=$SANIC_REQUEST_MAX_SIZE
 unset SANIC_REQUEST_MAX_SIZE
 mkdir -p "$(dirname "$BIENVENUE_TRACKER_DB")" var/log
+
+if [ "$mode" = "--shell" ]; then
+  shift
+  # The chat starts (or reuses) the action server and its own Rasa server, and stops what it started.
+  exec .venv/bin/python -m chat "$@"
+fi
 
 pids=()
 stop_all() {
@@ -42,11 +48,6 @@ SANIC_HOST=127.0.0.1 SANIC_KEEP_ALIVE_TIMEOUT=120 \
   .venv/bin/rasa run actions --port "$actions_port" >var/log/actions.log 2>&1 &
 pids+=($!)
 wait_for "http://localhost:$actions_port/health" "action server" "${pids[-1]}"
-
-if [ "$mode" = "--shell" ]; then
-  .venv/bin/rasa shell --model models --endpoints endpoints.yml
-  exit
-fi
 
 # The HTTP API (model, tracker, training endpoints) stays off unless a token protects it.
 api_args=()
