@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import settings
 from chat.client import Assistant
 
 REPO = Path(__file__).resolve().parents[1]
 RASA = Path(sys.executable).parent / "rasa"
 LOG_DIR = REPO / "var" / "log"
-DEFAULT_ACTION_SERVER_URL = "http://localhost:5055/webhook"
-DEFAULT_TRACKER_DB = "var/conversations.db"
 # Time given to a server to end after SIGTERM before SIGKILL: the user waits for it, and nothing is lost by
 # killing the servers (every turn was already written to the tracker store).
 STOP_TIMEOUT_S = 5
@@ -109,10 +108,8 @@ def _wait(
 def start(rasa_url: str | None, debug: bool, status: TextIO) -> Backend:
     """The servers the chat talks to; a `rasa_url` given is used as is (it must serve the terminal
     channel)."""
-    env = {
-        "ACTION_SERVER_URL": os.environ.get("ACTION_SERVER_URL", DEFAULT_ACTION_SERVER_URL),
-        "BIENVENUE_TRACKER_DB": os.environ.get("BIENVENUE_TRACKER_DB", DEFAULT_TRACKER_DB),
-    }
+    configured = settings.with_defaults(os.environ)  # the same defaults as scripts/run.sh's
+    env = {name: configured[name] for name in ("ACTION_SERVER_URL", "BIENVENUE_TRACKER_DB")}
     backend = Backend(rasa_url=rasa_url or "", debug=debug)
     progress = _progress_line(status, updated=status.isatty() and not debug)
     try:
@@ -164,7 +161,7 @@ def _start_action_server(backend: Backend, action_server_url: str) -> subprocess
     """Reuses the action server that answers at ACTION_SERVER_URL (`make run`'s), or starts one there."""
     if _answers(_health_url(action_server_url)):
         return None
-    port = urllib.parse.urlsplit(action_server_url).port or 5055
+    port = urllib.parse.urlsplit(action_server_url).port or settings.value("ACTIONS_PORT")
     return _spawn(
         backend,
         [str(RASA), "run", "actions", "--port", str(port)],
