@@ -388,6 +388,7 @@ def as_plain_event(event: Any) -> dict[str, Any] | None:
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nio").setLevel(logging.WARNING)  # nio logs every event at INFO
     settings = Settings.from_env(os.environ)
     if settings.problems:
         raise SystemExit("[tchap] configuration incomplète : " + " ; ".join(settings.problems))

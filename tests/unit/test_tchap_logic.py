@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from channels import tchap as channel
+from reports.figures import channel_label
 from tchap import logic
 from tchap.settings import Settings
 from tchap.state import State
@@ -204,3 +205,7 @@ def test_channel_checks_token_and_body() -> None:
         b'{"sender": "tchap:!r:b.fr:@a:b.fr", "message": "q"}',
     ):
         assert channel.parse_body(bad) is None
+
+
+def test_report_names_the_tchap_channel() -> None:
+    assert channel_label("tchap") == "Tchap"
