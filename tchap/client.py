@@ -23,9 +23,11 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
+    MessageDirection,
     ReactionEvent,
     RoomMemberEvent,
     RoomMessage,
+    RoomMessagesResponse,
     RoomSendResponse,
     SyncResponse,
     UnknownEvent,
@@ -164,7 +166,7 @@ class Bot:
                 continue
             delay = FIRST_RETRY_S
             await self.handle_memberships(response)
-            events, joined_seen = self.events_to_handle(response, first_sync)
+            events, joined_seen = await self.events_to_handle(response, first_sync, since)
             for pending in self.state.record_sync(response.next_batch, events, joined_seen):
                 self.start(pending)
             since, first_sync, full_state = response.next_batch, False, False
@@ -172,6 +174,25 @@ class Bot:
                 self.start(pending)
             left_over = []
             await self.exchange_keys()
+
+    async def gap(self, room_id: str, prev_batch: str, since: str) -> list[Any]:
+        """The events a limited sync left out (more than the filter's limit since the last sync), oldest
+        first: after a long stop, busy rooms are read back to where the bot stopped."""
+        older: list[Any] = []
+        token = prev_batch
+        while True:
+            page = await self.client.room_messages(
+                room_id, start=token, end=since, direction=MessageDirection.back, limit=100
+            )
+            if not isinstance(page, RoomMessagesResponse):
+                logger.error("Cannot read the missed messages of %s: %s", room_id, page)
+                break
+            older.extend(page.chunk)
+            if not page.chunk or not page.end or page.end == token:
+                break
+            token = page.end
+        logger.info("Read %d missed events in %s.", len(older), room_id)
+        return older[::-1]
 
     async def exchange_keys(self) -> None:
         await self.client.send_to_device_messages()
@@ -208,8 +229,8 @@ class Bot:
             logger.info("Left %s (kicked, banned or left).", room_id)
             self.state.forget_room(room_id)
 
-    def events_to_handle(
-        self, response: SyncResponse, first_sync: bool
+    async def events_to_handle(
+        self, response: SyncResponse, first_sync: bool, since: str | None
     ) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
         """The events of the sync that may need an answer, as plain dicts (decrypted when possible)."""
         events: list[tuple[str, dict[str, Any]]] = []
@@ -221,7 +242,10 @@ class Bot:
                 joined_seen.append(room_id)
             # A room just joined: only what was sent once the bot was invited. First sync ever: nothing old.
             accepting = not first_sync and not just_joined
-            for event in info.timeline.events:
+            timeline = list(info.timeline.events)
+            if accepting and info.timeline.limited and since and info.timeline.prev_batch:
+                timeline = [*await self.gap(room_id, info.timeline.prev_batch, since), *timeline]
+            for event in timeline:
                 if (
                     just_joined
                     and isinstance(event, RoomMemberEvent)

@@ -103,6 +103,10 @@ class User:
         response = await self.client._send(RoomSendResponse, method, path, data, (room,))
         return response.event_id
 
+    async def kick(self, room: str, user_id: str) -> None:
+        assert self.client is not None
+        await self.client.room_kick(room, user_id)
+
     async def invite(self, room: str, user_id: str) -> None:
         assert self.client is not None
         await self.client.room_invite(room, user_id)

@@ -150,6 +150,10 @@ def wait_until(check: Callable[[], Any], what: str, alive: servers.Server | None
     raise AssertionError(f"hang guard: {what} after {HANG_GUARD_S} s")
 
 
+def replied_to(event: dict[str, Any]) -> str | None:
+    return event["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+
+
 class World:
     def __init__(
         self,
@@ -171,8 +175,7 @@ class World:
         return [
             event
             for event in self.bot_events(room)
-            if event["type"] == "m.room.message"
-            and event["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id
+            if event["type"] == "m.room.message" and replied_to(event) == event_id
         ]
 
     def ask(self, room: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -328,7 +331,7 @@ def test_hostile_formatted_body_and_huge_message(world: World, dm: str) -> None:
     for field in ("body", "formatted_body"):
         value = hostile["content"][field].lower()
         assert "javascript:" not in value and "<img" not in value and "onerror" not in value
-    huge = world.ask(dm, text("startup " * 7_000))  # 56 kB: near the 64 kB a Matrix event may weigh
+    huge = world.ask(dm, text("startup " * 4_000))  # 32 kB: encrypted, near the 64 kB of a Matrix event
     assert "trop long" in huge["content"]["body"]
 
 
@@ -361,6 +364,14 @@ def test_restarts_lose_and_duplicate_nothing(world: World, dm: str, public_room:
     after_homeserver = world.ask(dm, text("Comment rejoindre beta.gouv.fr ?"))
     assert after_homeserver["content"]["body"]
 
+    # More messages than one sync brings back while the bot is down: the question is in the gap.
+    world.tchap.stop()
+    in_the_gap = world.user.send(room=public_room, content=text("Bienvenue : c'est quoi un intrapreneur ?"))
+    for number in range(120):
+        world.user.send(room=public_room, content=text(f"bavardage {number}"))
+    world.tchap.start()
+    world.wait(lambda: world.answers_to(public_room, in_the_gap), "the answer to a question in the gap")
+
     # Last questions: every earlier answer came before theirs.
     world.ask(dm, text("Merci !"))
     world.ask(public_room, text("Bienvenue : merci !"))
@@ -370,7 +381,37 @@ def test_restarts_lose_and_duplicate_nothing(world: World, dm: str, public_room:
             if event["type"] != "m.room.message":
                 continue
             assert not event["undecryptable"]
-            target = event["content"].get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+            target = replied_to(event)
             replies[target] = replies.get(target, 0) + 1
         assert all(count == 1 for count in replies.values()), replies
     assert os.environ.get("TCHAP_CHANNEL_TOKEN") is None  # the token stays in the test's processes
+
+
+def test_new_device_of_the_user_reads_the_answers(world: World, dm: str) -> None:
+    second = TchapUser("tchap-user-second-device")
+    try:
+        second.login(homeserver=world.base_url, user_id=world.user_id, password=USER_PASSWORD)
+        question = second.send(room=dm, content=text("Qu'est-ce qu'un incubateur ?"))
+        answers = world.wait(
+            lambda: [
+                event
+                for event in second.seen(room=dm)
+                if event["sender"] == world.bot_id and replied_to(event) == question
+            ],
+            "the answer seen by the user's new device",
+        )
+        assert answers[0]["decrypted"] and "incubateur" in answers[0]["content"]["body"].lower()
+    finally:
+        second.close()
+
+
+def test_leaves_when_asked_or_kicked(world: World, dm: str, public_room: str) -> None:
+    goodbye = world.ask(public_room, text("Bienvenue quitte ce salon"))
+    assert "Au revoir" in goodbye["content"]["body"]
+    world.wait(lambda: world.bot_id not in world.user.joined(room=public_room), "the bot leaving when asked")
+
+    room = world.user.create_room(invite=[world.bot_id], encrypted=False, direct=False, public=False)
+    world.join_room(room)
+    world.user.kick(room=room, user_id=world.bot_id)
+    still_there = world.ask(dm, text("Êtes-vous toujours là ?"))  # kicked, the bot goes on elsewhere
+    assert still_there["content"]["body"]
