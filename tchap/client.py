@@ -259,17 +259,12 @@ class Bot:
                 plain = as_plain_event(event)
                 if plain is not None:
                     events.append((room_id, plain))
-            if room is not None and room.member_count <= 1 and room.joined_count <= 1 and not first_sync:
-                self.start_job(self.leave_empty_room(room_id))
         return events, joined_seen
 
     # --- Answering ------------------------------------------------------------------------------------------
 
     def start(self, pending: PendingEvent) -> None:
-        self.start_job(self.handle(pending))
-
-    def start_job(self, job: Any) -> None:
-        task = asyncio.ensure_future(job)
+        task = asyncio.ensure_future(self.handle(pending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -325,7 +320,8 @@ class Bot:
             return
         body = content["body"][:MAX_QUESTION_CHARS]
         text = logic.question_text(body, self.identity)
-        if not self.is_direct(room) and logic.is_leave_command(text) and self.may_moderate(room, sender):
+        if logic.is_leave_command(text) and await self.may_moderate(room_id, sender):
+            logger.info("Leaving %s, as asked by a moderator.", room_id)
             await self.send(room_id, event_id, logic.GOODBYE_NOTICE, thread, conversation, event_id)
             await self.client.room_leave(room_id)
             self.state.forget_room(room_id)
@@ -357,9 +353,11 @@ class Bot:
                 room.room_id, target, logic.answer_text(messages), None, conversation, source["event_id"]
             )
 
-    def may_moderate(self, room: MatrixRoom, user_id: str) -> bool:
-        levels = room.power_levels
-        return levels.get_user_level(user_id) >= levels.defaults.kick
+    async def may_moderate(self, room_id: str, user_id: str) -> bool:
+        """Asked to the homeserver each time: the room's power levels as they are now."""
+        levels = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        content = getattr(levels, "content", None)
+        return isinstance(content, dict) and logic.can_kick(content, user_id)
 
     async def send(
         self, room_id: str, reply_to: str, markdown: str, thread: str | None, conversation: str, event_id: str
@@ -377,11 +375,6 @@ class Bot:
             self.state.record_answer(response.event_id, room_id, conversation)
         else:
             logger.error("Answer to %s in %s not sent: %s", event_id, room_id, response)
-
-    async def leave_empty_room(self, room_id: str) -> None:
-        logger.info("Leaving %s: nobody else is left.", room_id)
-        await self.client.room_leave(room_id)
-        self.state.forget_room(room_id)
 
     async def close(self) -> None:
         for task in list(self._tasks):

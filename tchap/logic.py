@@ -134,6 +134,16 @@ def is_leave_command(text: str) -> bool:
     return " ".join(text.lower().split()).rstrip(" .!") in LEAVE_COMMANDS
 
 
+def can_kick(power_levels: Mapping[str, Any], user_id: str) -> bool:
+    """Whether the user may exclude members, from the content of the room's m.room.power_levels."""
+    users = power_levels.get("users")
+    level = users.get(user_id) if isinstance(users, Mapping) else None
+    if not isinstance(level, int):
+        level = power_levels.get("users_default", 0)
+    kick = power_levels.get("kick", 50)
+    return isinstance(level, int) and isinstance(kick, int) and level >= kick
+
+
 def choice_index(text: str, count: int) -> int | None:
     """The 0-based choice a message picks ("1", "2.", " 3) "), or None."""
     match = _CHOICE.fullmatch(text)

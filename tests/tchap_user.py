@@ -42,6 +42,7 @@ class User:
                     self.events.setdefault(room_id, []).append(
                         {
                             "event_id": event.event_id,
+                            "ts": event.server_timestamp,
                             "sender": event.sender,
                             "type": event.source.get("type"),
                             "content": event.source.get("content", {}),

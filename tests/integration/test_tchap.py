@@ -167,6 +167,7 @@ class World:
     ) -> None:
         self.synapse, self.base_url, self.config, self.tchap = synapse, base_url, config, tchap
         self.bot_id, self.user, self.user_id = bot_id, user, user_id
+        self.answer_delays_ms: list[int] = []  # question to answer, homeserver timestamps
 
     def bot_events(self, room: str) -> list[dict[str, Any]]:
         return [event for event in self.user.seen(room=room) if event["sender"] == self.bot_id]
@@ -182,7 +183,20 @@ class World:
         """Sends a message and waits for the bot's answer to it; returns that answer."""
         event_id = self.user.send(room=room, content=content)
         answers = self.wait(lambda: self.answers_to(room, event_id), f"answer to {content.get('body')!r:.80}")
+        asked = [event["ts"] for event in self.user.seen(room=room) if event["event_id"] == event_id]
+        if asked:
+            self.answer_delays_ms.append(answers[0]["ts"] - asked[0])
         return {"question": event_id, **answers[0]}
+
+    def write_delays(self) -> None:
+        """Figures, not a criterion: how long answers took (homeserver timestamps), in results/."""
+        delays = sorted(self.answer_delays_ms)
+        if not delays:
+            return
+        figures = {"answers": len(delays), "median_ms": delays[len(delays) // 2], "max_ms": delays[-1]}
+        (servers.REPO / "results").mkdir(exist_ok=True)
+        (servers.REPO / "results" / "tchap-answer-delays.json").write_text(json.dumps(figures, indent=2))
+        print(f"\nTchap answer delays: {figures}")
 
     def join_room(self, room: str) -> None:
         self.wait(lambda: self.bot_id in self.user.joined(room=room), "the bot joining the room")
@@ -229,7 +243,9 @@ def world(action_server: servers.Server, tmp_path_factory: pytest.TempPathFactor
         try:
             with servers.running(tchap):
                 user.login(homeserver=base_url, user_id=user_id, password=USER_PASSWORD)
-                yield World(synapse, base_url, config, tchap, bot_id, user, user_id)
+                world = World(synapse, base_url, config, tchap, bot_id, user, user_id)
+                yield world
+                world.write_delays()
         finally:
             user.close()
 

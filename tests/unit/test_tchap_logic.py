@@ -94,6 +94,16 @@ def test_choices_and_reactions() -> None:
     assert logic.reaction_payload("❤️") is None
 
 
+def test_only_moderators_may_send_the_bot_away() -> None:
+    levels = {"users": {"@admin:b.fr": 100, "@mod:b.fr": 50}, "users_default": 0, "kick": 50}
+    assert logic.can_kick(levels, "@admin:b.fr") and logic.can_kick(levels, "@mod:b.fr")
+    assert not logic.can_kick(levels, "@someone:b.fr")
+    assert logic.can_kick({"users_default": 50}, "@someone:b.fr")  # the spec's default kick level is 50
+    assert not logic.can_kick({"users": "bad", "kick": "bad"}, "@admin:b.fr")
+    assert logic.is_leave_command("Quitte ce salon !")
+    assert not logic.is_leave_command("quitte ce salon et reviens")
+
+
 def test_invitations_allow_list() -> None:
     assert logic.inviter_allowed("@a:agent.dinum.tchap.gouv.fr", ("agent.dinum.tchap.gouv.fr",))
     assert not logic.inviter_allowed("@a:evil.example", ("agent.dinum.tchap.gouv.fr",))
