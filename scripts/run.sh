@@ -28,6 +28,8 @@ if [ -n "${TCHAP_HOMESERVER:-}" ] && [ "$mode" != "--shell" ]; then
   tchap_enabled=1
   export TCHAP_CHANNEL_TOKEN=${TCHAP_CHANNEL_TOKEN:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}
   export TCHAP_RASA_URL=${TCHAP_RASA_URL:-http://127.0.0.1:$rasa_port}
+  # A missing variable stops everything now, with its name, rather than after the model has loaded.
+  .venv-tchap/bin/python -m tchap --check
 fi
 
 pids=()

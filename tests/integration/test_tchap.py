@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import secrets
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 from tests import servers
@@ -168,6 +170,8 @@ class World:
         self.synapse, self.base_url, self.config, self.tchap = synapse, base_url, config, tchap
         self.bot_id, self.user, self.user_id = bot_id, user, user_id
         self.answer_delays_ms: list[int] = []  # question to answer, homeserver timestamps
+        self.rasa_url = ""
+        self.tracker_db = Path()
 
     def bot_events(self, room: str) -> list[dict[str, Any]]:
         return [event for event in self.user.seen(room=room) if event["sender"] == self.bot_id]
@@ -244,6 +248,8 @@ def world(action_server: servers.Server, tmp_path_factory: pytest.TempPathFactor
             with servers.running(tchap):
                 user.login(homeserver=base_url, user_id=user_id, password=USER_PASSWORD)
                 world = World(synapse, base_url, config, tchap, bot_id, user, user_id)
+                world.rasa_url = rasa.ready_url.rstrip("/")
+                world.tracker_db = directory / "conversations.db"
                 yield world
                 world.write_delays()
         finally:
@@ -431,3 +437,77 @@ def test_leaves_when_asked_or_kicked(world: World, dm: str, public_room: str) ->
     world.user.kick(room=room, user_id=world.bot_id)
     still_there = world.ask(dm, text("Êtes-vous toujours là ?"))  # kicked, the bot goes on elsewhere
     assert still_there["content"]["body"]
+
+
+def test_channel_needs_the_token_and_answers_a_retry_once(world: World) -> None:
+    url = f"{world.rasa_url}/webhooks/tchap/webhook"
+    body = {"sender": "tchap:!salon:localhost:@x:localhost", "message": "bonjour", "message_id": "$retry"}
+    assert requests.post(url, json=body, timeout=HANG_GUARD_S).status_code == 401
+    wrong = {"Authorization": "Bearer " + "0" * 32}
+    assert requests.post(url, json=body, headers=wrong, timeout=HANG_GUARD_S).status_code == 403
+    right = {"Authorization": f"Bearer {CHANNEL_TOKEN}"}
+    first = requests.post(url, json=body, headers=right, timeout=HANG_GUARD_S)
+    again = requests.post(url, json=body, headers=right, timeout=HANG_GUARD_S)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["messages"]
+    with sqlite3.connect(world.tracker_db) as db:
+        (turns,) = db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (body["sender"],)
+        ).fetchone()
+    assert turns == 1
+
+
+def run_sh(env: dict[str, str], name: str) -> servers.Server:
+    ports = {
+        "RASA_PORT": servers.free_port(),
+        "ACTIONS_PORT": servers.free_port(),
+        "WEB_PORT": servers.free_port(),
+    }
+    return servers.Server(
+        name=name,
+        command=[str(servers.REPO / "scripts" / "run.sh")],
+        ready_url=f"http://127.0.0.1:{ports['WEB_PORT']}/",  # run.sh starts the page last
+        env={"RASA_TELEMETRY_ENABLED": "false", **{key: str(port) for key, port in ports.items()}, **env},
+    )
+
+
+def test_make_run_refuses_an_incomplete_tchap_configuration(tmp_path: Path) -> None:
+    server = run_sh(
+        {
+            "TCHAP_HOMESERVER": "https://matrix.exemple.fr",
+            "TCHAP_USER_ID": "",
+            "BIENVENUE_TRACKER_DB": str(tmp_path / "c.db"),
+        },
+        "run-sh-tchap-incomplete",
+    )
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        server.start()
+    assert "TCHAP_USER_ID manquante" in server.log_path.read_text()
+
+
+def test_make_run_starts_the_tchap_client_and_says_so(world: World, tmp_path: Path) -> None:
+    bot_id = register(world.base_url, world.config, "bienvenue-run", BOT_PASSWORD)
+    server = run_sh(
+        {
+            "TCHAP_HOMESERVER": world.base_url,
+            "TCHAP_USER_ID": bot_id,
+            "TCHAP_PASSWORD": BOT_PASSWORD,
+            "TCHAP_STORE_DIR": str(tmp_path / "store"),
+            "TCHAP_CHANNEL_TOKEN": "",
+            "BIENVENUE_TRACKER_DB": str(tmp_path / "c.db"),
+        },
+        "run-sh-tchap",
+    )
+    with servers.running(server):
+        said = f"Tchap : client démarré pour {bot_id}"
+        world.wait(lambda: said in server.log_path.read_text(), "run.sh saying it started the Tchap client")
+        room = world.user.create_room(invite=[bot_id], encrypted=True, direct=True, public=False)
+        world.wait(lambda: bot_id in world.user.joined(room=room), "the make-run bot joining")
+        question = world.user.send(room=room, content=text("Qu'est-ce qu'une startup d'État ?"))
+        answers = world.wait(
+            lambda: [
+                e for e in world.user.seen(room=room) if e["sender"] == bot_id and replied_to(e) == question
+            ],
+            "the make-run bot's answer",
+        )
+        assert answers[0]["decrypted"] and "startup" in answers[0]["content"]["body"].lower()
