@@ -334,6 +334,19 @@ def test_reaction_records_feedback(world: World, dm: str) -> None:
     assert thanks[0]["content"]["body"]
 
 
+def test_numbered_choice_sends_its_button(world: World, dm: str) -> None:
+    answer = world.ask(dm, text("Qu'est-ce qu'une startup d'État ?"))
+    assert "1. " in answer["content"]["body"]  # the answer's buttons, as numbered choices
+    world.ask(dm, text("1"))
+    conversation = f"tchap:{dm}:{world.user_id}"
+    with sqlite3.connect(world.tracker_db) as db:
+        (data,) = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id DESC LIMIT 1",
+            (conversation,),
+        ).fetchone()
+    assert json.loads(data)["text"].startswith("/")  # the button's payload, not "1"
+
+
 def test_other_bots_and_notices_ignored(world: World, public_room: str) -> None:
     notice = world.user.send(room=public_room, content={"msgtype": "m.notice", "body": "Bienvenue : bonjour"})
     last = world.ask(public_room, text("Bienvenue : bonjour"))
