@@ -355,9 +355,9 @@ class Bot:
 
     async def may_moderate(self, room_id: str, user_id: str) -> bool:
         """Asked to the homeserver each time: the room's power levels as they are now."""
-        levels = await self.client.room_get_state_event(room_id, "m.room.power_levels")
-        content = getattr(levels, "content", None)
-        return isinstance(content, dict) and logic.can_kick(content, user_id)
+        state = await self.client.room_get_state(room_id)
+        events = getattr(state, "events", None)
+        return isinstance(events, list) and logic.can_kick(events, user_id)
 
     async def send(
         self, room_id: str, reply_to: str, markdown: str, thread: str | None, conversation: str, event_id: str

@@ -134,8 +134,22 @@ def is_leave_command(text: str) -> bool:
     return " ".join(text.lower().split()).rstrip(" .!") in LEAVE_COMMANDS
 
 
-def can_kick(power_levels: Mapping[str, Any], user_id: str) -> bool:
-    """Whether the user may exclude members, from the content of the room's m.room.power_levels."""
+# Room versions before 12 list the creator in the power levels; from 12 on, creators outrank everyone.
+_LISTED_CREATOR_VERSIONS = frozenset({str(version) for version in range(1, 12)})
+
+
+def can_kick(state: Sequence[Mapping[str, Any]], user_id: str) -> bool:
+    """Whether the user may exclude members, from the room's current state events."""
+    create = next((event for event in state if event.get("type") == "m.room.create"), {})
+    create_content = create.get("content") if isinstance(create.get("content"), Mapping) else {}
+    version = str(create_content.get("room_version", "1"))
+    if version not in _LISTED_CREATOR_VERSIONS:
+        additional = create_content.get("additional_creators")
+        creators = {create.get("sender"), *(additional if isinstance(additional, list) else [])}
+        if user_id in creators:
+            return True
+    levels = next((event for event in state if event.get("type") == "m.room.power_levels"), {})
+    power_levels = levels.get("content") if isinstance(levels.get("content"), Mapping) else {}
     users = power_levels.get("users")
     level = users.get(user_id) if isinstance(users, Mapping) else None
     if not isinstance(level, int):
