@@ -18,6 +18,7 @@ import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EncryptionError,
     InviteMemberEvent,
     JoinError,
     LoginResponse,
@@ -48,6 +49,8 @@ TYPING_TIMEOUT_MS = 30_000
 # Messages longer than this are not sent to Rasa at all (the guard refuses them anyway, beyond 4 × 2000).
 MAX_QUESTION_CHARS = 20_000
 # Enough history per room and sync that a restart of a few minutes misses nothing (gaps are fetched anyway).
+# An event that cannot be decrypted yet: its key often comes with one of the next syncs.
+KEY_WAIT_S = 10.0
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"not_types": ["*"]}}
 
 
@@ -97,6 +100,7 @@ class Bot:
         self.rasa = rasa
         self.identity = logic.Identity(settings.user_id)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._synced = asyncio.Condition()
         self._tasks: set[asyncio.Task] = set()
 
     # --- Start-up ---------------------------------------------------------------------------------------
@@ -174,6 +178,8 @@ class Bot:
                 self.start(pending)
             left_over = []
             await self.exchange_keys()
+            async with self._synced:
+                self._synced.notify_all()
 
     async def gap(self, room_id: str, prev_batch: str, since: str) -> list[Any]:
         """The events a limited sync left out (more than the filter's limit since the last sync), oldest
@@ -302,9 +308,13 @@ class Bot:
         conversation = logic.conversation_id(room_id, sender)
         event_id = source["event_id"]
         if source.get("undecryptable"):
-            if self.addressed(room, content):
-                await self.send(room_id, event_id, logic.UNDECRYPTABLE_NOTICE, None, conversation, event_id)
-            return
+            decrypted = await self.decrypt_later(room_id, source)
+            if decrypted is None:
+                if self.addressed(room, content):
+                    notice = logic.UNDECRYPTABLE_NOTICE
+                    await self.send(room_id, event_id, notice, None, conversation, event_id)
+                return
+            source, content = decrypted, decrypted.get("content") or {}
         if source["type"] == "m.reaction":
             await self.answer_reaction(room, source, conversation)
             return
@@ -337,6 +347,27 @@ class Bot:
             await self.client.room_typing(room_id, False)
         self.state.set_choices(conversation, logic.answer_choices(messages))
         await self.send(room_id, event_id, logic.answer_text(messages), thread, conversation, event_id)
+
+    async def decrypt_later(self, room_id: str, source: dict[str, Any]) -> dict[str, Any] | None:
+        """The event decrypted with a key that came after it (next syncs, at most KEY_WAIT_S), or None."""
+        encrypted = MegolmEvent.from_dict(source.get("encrypted") or {})
+        if not isinstance(encrypted, MegolmEvent):
+            return None
+        encrypted.room_id = room_id
+        deadline = asyncio.get_running_loop().time() + KEY_WAIT_S
+        while True:
+            try:
+                return as_plain_event(self.client.decrypt_event(encrypted))
+            except EncryptionError:
+                pass
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return None
+            try:
+                async with self._synced:
+                    await asyncio.wait_for(self._synced.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
 
     async def answer_reaction(self, room: MatrixRoom, source: dict[str, Any], conversation: str) -> None:
         """👍/👎 on one of the bot's answers to this person: the widget's feedback buttons."""
@@ -395,7 +426,13 @@ def as_plain_event(event: Any) -> dict[str, Any] | None:
     if isinstance(event, MegolmEvent):  # still encrypted: its keys did not come
         relation = source.get("content", {}).get("m.relates_to")
         content = {"m.relates_to": relation} if isinstance(relation, dict) else {}
-        return {**base, "type": "m.room.encrypted", "content": content, "undecryptable": True}
+        return {
+            **base,
+            "type": "m.room.encrypted",
+            "content": content,
+            "undecryptable": True,
+            "encrypted": source,  # to try again once its key comes
+        }
     if isinstance(event, (RoomMessage, ReactionEvent)) or (
         isinstance(event, UnknownEvent) and event.type == "m.reaction"
     ):
