@@ -58,12 +58,6 @@ def conversation_id(room_id: str, user_id: str) -> str:
     return f"{CHANNEL_PREFIX}:{room_id}:{user_id}"
 
 
-def room_of_conversation(sender_id: str) -> str:
-    """The room id of a conversation id (room ids contain one colon, user ids too)."""
-    _, room_local, room_server, *_ = sender_id.split(":")
-    return f"{room_local}:{room_server}"
-
-
 def relates_to(content: Mapping[str, Any]) -> Mapping[str, Any]:
     relation = content.get("m.relates_to")
     return relation if isinstance(relation, Mapping) else {}
