@@ -108,6 +108,11 @@ class User:
         assert self.client is not None
         await self.client.room_kick(room, user_id)
 
+    async def membership(self, room: str, user_id: str) -> str | None:
+        assert self.client is not None
+        response = await self.client.room_get_state_event(room, "m.room.member", user_id)
+        return getattr(response, "content", {}).get("membership")
+
     async def invite(self, room: str, user_id: str) -> None:
         assert self.client is not None
         await self.client.room_invite(room, user_id)

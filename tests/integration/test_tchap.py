@@ -470,6 +470,28 @@ def test_channel_needs_the_token_and_answers_a_retry_once(world: World) -> None:
     assert turns == 1
 
 
+def test_invitations_from_other_homeservers_are_declined(world: World, tmp_path: Path) -> None:
+    strict_id = register(world.base_url, world.config, "bienvenue-strict", BOT_PASSWORD)
+    strict = servers.Server(
+        name="tchap-strict",
+        command=[str(TCHAP_PYTHON), "-m", "tchap"],
+        ready_url=world.base_url + "/health",
+        env={
+            **world.tchap.env,
+            "TCHAP_USER_ID": strict_id,
+            "TCHAP_STORE_DIR": str(tmp_path / "store"),
+            "TCHAP_ALLOWED_DOMAINS": "agent.exemple.fr",  # not the test homeserver's
+        },
+    )
+    with servers.running(strict):
+        room = world.user.create_room(invite=[strict_id], encrypted=False, direct=True, public=False)
+        wait_until(
+            lambda: world.user.membership(room=room, user_id=strict_id) == "leave",
+            "the invitation declined",
+            alive=strict,
+        )
+
+
 def run_sh(env: dict[str, str], name: str) -> servers.Server:
     ports = {
         "RASA_PORT": servers.free_port(),
