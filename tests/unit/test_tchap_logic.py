@@ -9,6 +9,7 @@ import pytest
 
 from channels import tchap as channel
 from reports.figures import channel_label
+from reports.privacy import pseudonym
 from tchap import logic
 from tchap.settings import Settings
 from tchap.state import State
@@ -225,3 +226,9 @@ def test_channel_checks_token_and_body() -> None:
 
 def test_report_names_the_tchap_channel() -> None:
     assert channel_label("tchap") == "Tchap"
+
+
+def test_report_pseudonymises_tchap_conversations() -> None:
+    conversation = logic.conversation_id("!salon:agent.tchap.gouv.fr", "@camille:agent.tchap.gouv.fr")
+    alias = pseudonym(conversation, b"k" * 32)
+    assert "camille" not in alias and "salon" not in alias and "tchap" not in alias
