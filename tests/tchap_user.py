@@ -113,6 +113,13 @@ class User:
         response = await self.client.room_get_state_event(room, "m.room.member", user_id)
         return getattr(response, "content", {}).get("membership")
 
+    async def join(self, room: str) -> None:
+        """Joins, and returns once the background sync knows the room (sending needs its members)."""
+        assert self.client is not None
+        await self.client.join(room)
+        while room not in self.client.rooms:
+            await asyncio.sleep(0.1)
+
     async def invite(self, room: str, user_id: str) -> None:
         assert self.client is not None
         await self.client.room_invite(room, user_id)

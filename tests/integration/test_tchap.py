@@ -349,8 +349,22 @@ def test_numbered_choice_sends_its_button(world: World, dm: str) -> None:
 
 def test_other_bots_and_notices_ignored(world: World, public_room: str) -> None:
     notice = world.user.send(room=public_room, content={"msgtype": "m.notice", "body": "Bienvenue : bonjour"})
-    last = world.ask(public_room, text("Bienvenue : bonjour"))
+    other_bot_id = register(
+        world.base_url, world.config, "autre-bot", USER_PASSWORD
+    )  # in TCHAP_IGNORED_USERS
+    other_bot = TchapUser("tchap-other-bot")
+    try:
+        other_bot.login(homeserver=world.base_url, user_id=other_bot_id, password=USER_PASSWORD)
+        world.user.invite(room=public_room, user_id=other_bot_id)
+        other_bot.join(room=public_room)
+        from_other_bot = other_bot.send(
+            room=public_room, content=text("Bienvenue : c'est quoi beta.gouv.fr ?")
+        )
+    finally:
+        other_bot.close()
+    last = world.ask(public_room, text("Bienvenue : bonjour"))  # answered after the messages before it
     assert world.answers_to(public_room, notice) == []
+    assert world.answers_to(public_room, from_other_bot) == []
     assert last["content"]["body"]
 
 
