@@ -16,6 +16,7 @@ CHANNEL_LABELS = {
     "socketio": "Page web",
     "rest": "API REST",
     "mattermost": "Mattermost",
+    "tchap": "Tchap",
     "cmdline": "Terminal",
 }
 UNKNOWN_CHANNEL = "inconnu"

@@ -24,6 +24,17 @@ if [ "$mode" = "--shell" ]; then
   exec .venv/bin/python -m chat "$@"
 fi
 
+# Tchap: started when TCHAP_HOMESERVER is set (README, section Tchap). The client and the Rasa server share
+# TCHAP_CHANNEL_TOKEN; a random one is made for this run when none is given.
+tchap_enabled=
+if [ -n "${TCHAP_HOMESERVER:-}" ]; then
+  tchap_enabled=1
+  export TCHAP_CHANNEL_TOKEN=${TCHAP_CHANNEL_TOKEN:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}
+  export TCHAP_RASA_URL=${TCHAP_RASA_URL:-http://127.0.0.1:$rasa_port}
+  # A missing variable stops everything now, with its name, rather than after the model has loaded.
+  .venv-tchap/bin/python -m tchap --check
+fi
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -65,8 +76,16 @@ wait_for "http://localhost:$rasa_port/" "Rasa server" "${pids[-1]}"
 pids+=($!)
 wait_for "http://localhost:$web_port/" "web page server" "${pids[-1]}"
 
+tchap_line="Tchap : non configuré (variables TCHAP_*, voir le README)"
+if [ -n "$tchap_enabled" ]; then
+  .venv-tchap/bin/python -m tchap >var/log/tchap.log 2>&1 &
+  pids+=($!)
+  tchap_line="Tchap : client démarré pour ${TCHAP_USER_ID:-?} sur $TCHAP_HOMESERVER (journal : var/log/tchap.log)"
+fi
+
 cat <<MSG
 [run] Bienvenue est prête.
+  $tchap_line
   Page web : http://localhost:$web_port/
   API REST : curl -s -XPOST http://localhost:$rasa_port/webhooks/rest/webhook \\
                -H 'Content-Type: application/json' -d '{"sender": "moi", "message": "bonjour"}'

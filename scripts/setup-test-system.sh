@@ -3,6 +3,9 @@
 # nginx for the multi-instance test. Installs what is missing; does nothing when all is there.
 set -euo pipefail
 
+# The homeserver of the Tchap tests (Synapse), in its own environment.
+"$(dirname "$0")/setup.sh" --synapse
+
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)

@@ -37,10 +37,36 @@ find_uv() {
   echo "$TOOLS/bin/uv"
 }
 
+# The Tchap client (.venv-tchap) and the tests' homeserver (.venv-synapse) have environments of their own on
+# Python 3.11: matrix-nio needs a newer aiohttp than Rasa 3.6 allows (README, section Tchap).
+sync_locked_venv() {  # venv, lock
+  local venv=$1 lock=$2 stamp python311
+  stamp=$(sha256sum "$lock" | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.installed-lock" 2>/dev/null)" = "$stamp" ]; then
+    log "$venv up to date"
+    return
+  fi
+  uv=$(find_uv "$(find_python310)")
+  python311=$(command -v python3.11 || "$uv" python find 3.11 || { "$uv" python install 3.11 >&2 && "$uv" python find 3.11; })
+  log "installing $lock into $venv (Python 3.11, hashes required)"
+  [ -x "$venv/bin/python" ] || "$uv" venv --quiet --python "$python311" "$venv"
+  "$uv" pip sync --quiet --require-hashes --python "$venv/bin/python" "$lock"
+  echo "$stamp" > "$venv/.installed-lock"
+}
+
 if [ "${1:-}" = "--lock" ]; then
   uv=$(find_uv "$(find_python310)")
   "$uv" pip compile requirements.in --python-version 3.10 --generate-hashes --no-header --quiet -o requirements.lock
-  log "requirements.lock updated"
+  for name in requirements requirements-synapse; do
+    "$uv" pip compile "tchap/$name.in" --python-version 3.11 --generate-hashes --no-header --quiet \
+      -o "tchap/$name.lock"
+  done
+  log "requirements.lock, tchap/requirements.lock and tchap/requirements-synapse.lock updated"
+  exit 0
+fi
+
+if [ "${1:-}" = "--synapse" ]; then
+  sync_locked_venv .venv-synapse tchap/requirements-synapse.lock
   exit 0
 fi
 
@@ -62,6 +88,8 @@ else
   "$uv" pip sync --quiet --require-hashes --python "$VENV/bin/python" requirements.lock
   echo "$wanted_stamp" > "$STAMP"
 fi
+
+sync_locked_venv .venv-tchap tchap/requirements.lock
 
 # The web page's packages (DSFR, socket.io client, axe-core), pinned by web/package-lock.json.
 if [ -f web/package-lock.json ]; then
