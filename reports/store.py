@@ -23,6 +23,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 ENV_DEFAULTS = {"BIENVENUE_TRACKER_DB": "var/conversations.db"}
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
+# Rasa's SQL store and Bienvenue's caching subclass of it (same table, same rows).
+SQL_STORE_TYPES = ("sql", "stores.caching_sql.cachingsqltrackerstore")
 # The columns of rasa.core.tracker_store.SQLTrackerStore.SQLEvent (Rasa 3.6) that the report reads.
 EVENTS = sa.Table(
     "events",
@@ -70,7 +72,7 @@ def _expand(value: Any, environ: Mapping[str, str]) -> Any:
 def url_from_endpoints(endpoints: Path, environ: Mapping[str, str]) -> URL:
     """The database URL of the endpoints file's tracker store, built like SQLTrackerStore.get_db_url."""
     config = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("tracker_store") or {}
-    if str(config.get("type", "")).lower() != "sql":
+    if str(config.get("type", "")).lower() not in SQL_STORE_TYPES:
         raise StoreConfigError(f"{endpoints} : le tracker_store n'est pas de type SQL")
     config = {key: _expand(value, environ) for key, value in config.items()}
     host = config.get("url") or None

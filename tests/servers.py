@@ -137,7 +137,8 @@ def sqlite_endpoints(directory: Path, action_url: str, db_path: Path) -> Path:
     path = directory / "endpoints.yml"
     path.write_text(
         f"action_endpoint:\n  url: {action_url}\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db_path}\n",
+        "tracker_store:\n  type: stores.caching_sql.CachingSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {db_path}\n",
         encoding="utf-8",
     )
     return path
