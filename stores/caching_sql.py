@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
@@ -57,6 +58,8 @@ _MARK = "_caching_store_mark"
 class _Conversation:
     """What the cache knows of one conversation's current session."""
 
+    # Ids of the session's first row read and of the last row known to be stored.
+    first_id: int
     last_id: int
     # The dialogue state before `window` (its events are dropped: only slots, loop and pause matter).
     base: DialogueStateTracker
@@ -115,22 +118,31 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         conversation = self._cache.get(sender_id)
         with self.session_scope() as session:
             if conversation is not None:
+                # The rows stored since, and the session's first row: gone means the conversation was deleted
+                # (`make purge`), and nothing of it may be used again.
                 rows = (
                     session.query(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
-                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > conversation.last_id)
+                    .filter(
+                        self.SQLEvent.sender_id == sender_id,
+                        sa.or_(
+                            self.SQLEvent.id > conversation.last_id, self.SQLEvent.id == conversation.first_id
+                        ),
+                    )
                     .order_by(self.SQLEvent.id)
                     .all()
                 )
+                new_rows = [row for row in rows if row.id > conversation.last_id]
+                still_stored = bool(rows) and rows[0].id == conversation.first_id
                 # A new session changes which events Rasa's store would read: read them as it does.
-                if not any(row.type_name == SessionStarted.type_name for row in rows):
-                    self._apply_rows(conversation, rows)
+                if still_stored and not any(row.type_name == SessionStarted.type_name for row in new_rows):
+                    self._apply_rows(conversation, new_rows)
                     self._cache.move_to_end(sender_id)
                     return conversation
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         if not rows:
             self._cache.pop(sender_id, None)
             return None
-        conversation = _Conversation(last_id=0, base=self._state_tracker(sender_id))
+        conversation = _Conversation(first_id=rows[0].id, last_id=0, base=self._state_tracker(sender_id))
         self._apply_rows(conversation, rows)
         self._remember(sender_id, conversation)
         return conversation
@@ -209,4 +221,3 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         if mark is None:
             return super()._additional_events(session, tracker)
         return iter(list(tracker.events)[mark[0] :])
-

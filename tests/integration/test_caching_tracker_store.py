@@ -219,3 +219,20 @@ def test_the_cache_is_bounded_and_an_evicted_conversation_is_read_back(make_stor
     asyncio.run(run())
     for sender in senders:
         assert stored_rows(caching, sender) == stored_rows(stock, sender)
+
+
+def test_a_deleted_conversation_is_never_handed_out_from_the_cache(make_store: StoreFactory) -> None:
+    """`make purge` deletes old conversations from another process: the cache must not bring them back."""
+    caching = make_store(CachingSQLTrackerStore)
+
+    async def run() -> tuple[DialogueStateTracker | None, DialogueStateTracker | None]:
+        for number in range(3):
+            await handle_turn(caching, "purged", number)
+        before = await caching.retrieve("purged")
+        with caching.engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'purged'"))
+        return before, await caching.retrieve("purged")
+
+    before, after = asyncio.run(run())
+    assert before is not None
+    assert after is None
