@@ -20,8 +20,8 @@ test:
 lock:
 	@scripts/setup.sh --lock
 
-# Bienvenue's configuration against Rasa's default, side by side: results/bench/bench.{json,png}. Mostly training
-# time; BENCH_ARGS="--skip-training results/bench/models" re-measures the servers with the last run's models.
+# Bienvenue's configuration against Rasa's default, side by side: results/bench/bench.{json,png}. Reuses the
+# trained models; BENCH_ARGS=--retrain also measures both trainings, BENCH_ARGS=--scale adds two instances.
 .PHONY: bench
 bench: setup
 	@scripts/setup-test-system.sh && .venv/bin/python -m bench.run $(BENCH_ARGS)
