@@ -46,6 +46,8 @@ from testbed import servers, stores
 REPO = servers.REPO
 OUT = REPO / "results" / "bench"
 CONFIGS = {"bienvenue": REPO / "config.yml", "default": REPO / "bench" / "config.default.yml"}
+# Each configuration with its tracker store: Bienvenue's caching one, Rasa's own for the default.
+ENDPOINTS = {"bienvenue": REPO / "endpoints.yml", "default": REPO / "bench" / "endpoints.default.yml"}
 HOLDOUT = REPO / "tests" / "nlu_holdout"
 TRAIN_LOCK = Path("/tmp/bienvenue-train.lock")
 # Concurrent conversations -> messages each: a fixed number of messages per level keeps the run bounded.
@@ -404,7 +406,7 @@ def measure_config(
     token = secrets.token_hex(16)
     action_url = actions.ready_url.replace("/health", "/webhook")
     env = {"ACTION_SERVER_URL": action_url, "BIENVENUE_TRACKER_DB": str(workspace / f"{name}.db")}
-    server = rasa_instance(name, model, REPO / "endpoints.yml", env, token)
+    server = rasa_instance(name, model, ENDPOINTS[name], env, token)
     log(f"starting the {name} server (load average {load_average()})")
     started = time.perf_counter()
     with servers.running(server):
