@@ -56,10 +56,10 @@ def plot(results: dict, path: Path) -> None:
         priors = sorted(int(key) for key in grown if key.isdigit())
         growth_ax.plot(
             priors,
-            [grown[str(prior)]["latency_mean_ms"] for prior in priors],
+            [grown[str(prior)]["latency_p50_ms"] for prior in priors],
             marker="o",
             color=COLOURS[name],
-            label=f"{LABELS[name]}: latency",
+            label=f"{LABELS[name]}: latency p50",
         )
         growth_ax.plot(
             priors,
