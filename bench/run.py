@@ -52,6 +52,8 @@ HOLDOUT = REPO / "tests" / "nlu_holdout"
 TRAIN_LOCK = Path("/tmp/bienvenue-train.lock")
 # Concurrent conversations -> messages each: a fixed number of messages per level keeps the run bounded.
 LEVELS = {1: 60, 10: 15, 50: 5}
+# Each level is run this many times per configuration, the configurations taking turns.
+ROUNDS = 2
 SCALE_LEVELS = {10: 15, 50: 5}
 WARM_UP_MESSAGES = 5
 # Growth with conversation length: one conversation, the cost of the messages sent after this many turns.
@@ -387,39 +389,102 @@ def startup_parts(model: Path, load_s: float) -> dict:
     }
 
 
-def measure_config(
-    name: str,
-    model: Path,
-    actions: servers.Server,
-    workspace: Path,
-    examples: list[tuple[str, str]],
-    pools: Pools,
-) -> dict:
-    """Model load, memory, accuracy and latency of one configuration, on the default (SQLite) profile."""
+def start_config(
+    name: str, model: Path, actions: servers.Server, workspace: Path, stack: contextlib.ExitStack
+) -> tuple[servers.Server, str, dict]:
+    """Starts one configuration's server (alone, so that its load time is its own); returns it, its API
+    token and its first figures (load time, memory after load)."""
     token = secrets.token_hex(16)
     action_url = actions.ready_url.replace("/health", "/webhook")
     env = {"ACTION_SERVER_URL": action_url, "BIENVENUE_TRACKER_DB": str(workspace / f"{name}.db")}
     server = rasa_instance(name, model, ENDPOINTS[name], env, token)
     log(f"starting the {name} server (load average {load_average()})")
     started = time.perf_counter()
-    with servers.running(server):
-        figures: dict = {"load_s": round(time.perf_counter() - started, 1)}
-        assert server.process is not None
-        figures["memory_after_load"] = memory_mb(server.process.pid)
-        log(f"{name}: ready in {figures['load_s']} s, {figures['memory_after_load']['rss_mb']} MB")
-        base_url = server.ready_url.rstrip("/")
-        load.run_level(base_url, pools.texts, 1, WARM_UP_MESSAGES, f"{name}-warm-up")
-        figures["holdout"] = intent_accuracy(base_url, token, examples)
-        log(f"{name}: held-out accuracy {figures['holdout']['accuracy']}")
+    stack.enter_context(servers.running(server))
+    assert server.process is not None
+    figures: dict = {
+        "load_s": round(time.perf_counter() - started, 1),
+        "memory_after_load": memory_mb(server.process.pid),
+    }
+    log(f"{name}: ready in {figures['load_s']} s, {figures['memory_after_load']['rss_mb']} MB")
+    return server, token, figures
+
+
+def interleaved_levels(urls: dict[str, str], meters: dict[str, CpuMeter], pool: list[str]) -> dict[str, dict]:
+    """Every level ROUNDS times per configuration, alternating configurations (A B, then B A, ...): on a
+    shared machine, both then meet the same background load. Latencies are pooled, throughput and CPU per
+    message computed over all the rounds."""
+    results: dict[str, dict] = {name: {} for name in urls}
+    for concurrency, turns in LEVELS.items():
+        runs: dict[str, list[load.LevelResult]] = {name: [] for name in urls}
+        cpu_ms: dict[str, list[float]] = {name: [0.0, 0.0] for name in urls}
+        before = load_average()
+        for round_number in range(ROUNDS):
+            order = list(urls) if round_number % 2 == 0 else list(reversed(urls))
+            for name in order:
+                meters[name].start()
+                prefix = f"{name}-c{concurrency}-r{round_number}"
+                runs[name].append(load.run_level(urls[name], pool, concurrency, turns, prefix))
+                used = meters[name].per_message_ms(1)
+                cpu_ms[name] = [total + part for total, part in zip(cpu_ms[name], used, strict=True)]
+        for name in urls:
+            pooled = load.LevelResult(concurrency=concurrency)
+            for run in runs[name]:
+                pooled.latencies_ms += run.latencies_ms
+                pooled.errors += run.errors
+                pooled.wall_s += run.wall_s
+            level = pooled.summary()
+            level["load_average_before"] = before
+            messages = max(level["messages"], 1)
+            level["cpu_ms_per_msg_rasa"], level["cpu_ms_per_msg_actions"] = (
+                round(total / messages, 1) for total in cpu_ms[name]
+            )
+            results[name][str(concurrency)] = level
+            log(
+                f"{name} @{concurrency}: p50 {level['p50_ms']} ms, p95 {level['p95_ms']} ms, "
+                f"{level['throughput_msg_s']} msg/s, CPU {level['cpu_ms_per_msg_rasa']} ms/msg, "
+                f"{level['errors']} errors"
+            )
+    return results
+
+
+def measure_configs(
+    models: dict[str, Path],
+    actions: servers.Server,
+    workspace: Path,
+    examples: list[tuple[str, str]],
+    pools: Pools,
+) -> dict:
+    """Both configurations on the default (SQLite) profile: each loaded alone, then measured side by side."""
+    figures: dict[str, dict] = {}
+    with contextlib.ExitStack() as stack:
+        started: dict[str, tuple[servers.Server, str]] = {}
+        for name in CONFIGS:
+            server, token, figures[name] = start_config(name, models[name], actions, workspace, stack)
+            started[name] = (server, token)
+        urls = {name: server.ready_url.rstrip("/") for name, (server, _) in started.items()}
         assert actions.process is not None
-        cpu = CpuMeter(server.process.pid, actions.process.pid)
-        figures["levels"] = run_levels(base_url, pools.texts, LEVELS, name, cpu)
-        figures["growth"] = growth(base_url, pools.texts, cpu, name)
-        if name == "bienvenue":
-            figures["floor_levels"] = run_levels(base_url, pools.payloads, LEVELS, "floor", cpu)
-        figures["memory_after_load_test"] = memory_mb(server.process.pid)
-    figures["startup"] = startup_parts(model, figures["load_s"])
-    log(f"{name}: start-up {figures['startup']}")
+        meters = {
+            name: CpuMeter(server.process.pid, actions.process.pid)  # type: ignore[union-attr]
+            for name, (server, _) in started.items()
+        }
+        for name, (_, token) in started.items():
+            load.run_level(urls[name], pools.texts, 1, WARM_UP_MESSAGES, f"{name}-warm-up")
+            figures[name]["holdout"] = intent_accuracy(urls[name], token, examples)
+            log(f"{name}: held-out accuracy {figures[name]['holdout']['accuracy']}")
+        for name, levels in interleaved_levels(urls, meters, pools.texts).items():
+            figures[name]["levels"] = levels
+        for name in CONFIGS:
+            figures[name]["growth"] = growth(urls[name], pools.texts, meters[name], name)
+        figures["bienvenue"]["floor_levels"] = run_levels(
+            urls["bienvenue"], pools.payloads, LEVELS, "floor", meters["bienvenue"]
+        )
+        for name, (server, _) in started.items():
+            assert server.process is not None
+            figures[name]["memory_after_load_test"] = memory_mb(server.process.pid)
+    for name in CONFIGS:
+        figures[name]["startup"] = startup_parts(models[name], figures[name]["load_s"])
+        log(f"{name}: start-up {figures[name]['startup']}")
     return figures
 
 
@@ -710,10 +775,7 @@ def main() -> None:
         results["models"] = {name: str(path) for name, path in models.items()}
         results["import_floor_s"] = import_time()
         with servers.running(servers.action_server(name="bench-actions")) as actions:
-            results["configs"] = {
-                name: measure_config(name, models[name], actions, workspace, examples, pools)
-                for name in CONFIGS
-            }
+            results["configs"] = measure_configs(models, actions, workspace, examples, pools)
             if args.scale:
                 action_url = actions.ready_url.replace("/health", "/webhook")
                 results["scale"] = measure_scale(models["bienvenue"], action_url, pools.texts)
