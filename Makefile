@@ -63,6 +63,8 @@ integration: train test-system ## integration tests against real servers (Rasa, 
 
 # --- measures and reports ---------------------------------------------------------------------------------
 
+# Reuses the trained models; BENCH_ARGS=--retrain also measures both trainings, BENCH_ARGS=--scale adds two
+# instances behind nginx.
 bench: setup test-system ## Bienvenue against Rasa's default configuration: results/bench/bench.{json,png}
 	@$(VENV)/python -m bench.run $(BENCH_ARGS)
 

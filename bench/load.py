@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import numpy as np
+import requests
 
 REQUEST_TIMEOUT_S = 120
 
@@ -85,3 +86,15 @@ def run_level(base_url: str, pool: Sequence[str], concurrency: int, turns: int, 
     """`concurrency` conversations of `turns` messages each, all at once, on `base_url`'s REST channel."""
     url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
     return asyncio.run(_run_level(url, pool, concurrency, turns, prefix))
+
+
+def send(session: requests.Session, base_url: str, sender: str, text: str) -> float:
+    """One message on the REST channel, waiting for the answer: its latency in ms (fails on an error)."""
+    started = time.perf_counter()
+    reply = session.post(
+        f"{base_url.rstrip('/')}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=REQUEST_TIMEOUT_S,
+    )
+    reply.raise_for_status()
+    return (time.perf_counter() - started) * 1000

@@ -1,4 +1,5 @@
-"""The benchmark's PNG: latency distribution per configuration and concurrency, throughput, scale-out."""
+"""The benchmark's PNG: latency distribution and throughput per concurrency, cost per message as a
+conversation grows, start-up time by part."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ def plot(results: dict, path: Path) -> None:
     runs = {name: results["configs"][name]["levels"] for name in ("bienvenue", "default")}
     runs["floor"] = results["configs"]["bienvenue"]["floor_levels"]
     concurrencies = sorted({int(level) for levels in runs.values() for level in levels})
-    figure, (latency_ax, throughput_ax, scale_ax) = plt.subplots(
-        1, 3, figsize=(17, 5.5), gridspec_kw={"width_ratios": [2.2, 1.2, 1]}
+    figure, ((latency_ax, throughput_ax), (growth_ax, startup_ax)) = plt.subplots(
+        2, 2, figsize=(15, 10), gridspec_kw={"width_ratios": [2, 1.2]}
     )
 
     width = 0.8 / len(runs)
@@ -50,22 +51,48 @@ def plot(results: dict, path: Path) -> None:
     throughput_ax.set_ylabel("messages per second")
     throughput_ax.set_title("Throughput")
 
-    scale = results.get("scale", {})
-    setups = [setup for setup in ("one_instance", "two_instances") if setup in scale]
-    scale_levels = sorted({int(level) for setup in setups for level in scale[setup]["levels"]})
-    for offset, setup in enumerate(setups):
-        positions = [index + (offset - 0.5) * 0.4 for index in range(len(scale_levels))]
-        values = [scale[setup]["levels"][str(c)]["throughput_msg_s"] for c in scale_levels]
-        scale_ax.bar(
-            positions, values, width=0.36, label=setup.replace("_", " "), color=["#6a6af4", "#000091"][offset]
+    for name in ("bienvenue", "default"):
+        grown = results["configs"][name]["growth"]
+        priors = sorted(int(key) for key in grown if key.isdigit())
+        growth_ax.plot(
+            priors,
+            [grown[str(prior)]["latency_p50_ms"] for prior in priors],
+            marker="o",
+            color=COLOURS[name],
+            label=f"{LABELS[name]}: latency p50",
         )
-    scale_ax.set_xticks(range(len(scale_levels)), [str(c) for c in scale_levels])
-    scale_ax.set_xlabel("concurrent conversations")
-    scale_ax.set_ylabel("messages per second")
-    scale_ax.set_title("Behind nginx, PostgreSQL + Redis")
-    if setups:
-        scale_ax.set_ylim(top=scale_ax.get_ylim()[1] * 1.25)  # room for the legend above the bars
-        scale_ax.legend(loc="upper left")
+        growth_ax.plot(
+            priors,
+            [grown[str(prior)]["cpu_ms_per_msg_rasa"] for prior in priors],
+            marker="s",
+            linestyle="--",
+            color=COLOURS[name],
+            label=f"{LABELS[name]}: Rasa CPU",
+        )
+    growth_ax.set_ylim(bottom=0)
+    growth_ax.set_xlabel("prior turns in the conversation")
+    growth_ax.set_ylabel("ms per message (one conversation alone)")
+    growth_ax.set_title("Cost of a message as the conversation grows")
+    growth_ax.legend(loc="upper left")
+
+    parts = [
+        ("imports_s", "imports"),
+        ("spacy_s", "spaCy"),
+        ("diet_s", "DIET"),
+        ("other_components_s", "other components"),
+        ("server_s", "server, CLI"),
+    ]
+    names = ["bienvenue", "default"]
+    bottoms = [0.0, 0.0]
+    for (key, label), colour in zip(
+        parts, ["#929292", "#6a6af4", "#000091", "#e1000f", "#c9191e80"], strict=True
+    ):
+        values = [results["configs"][name]["startup"][key] for name in names]
+        startup_ax.bar([LABELS[name] for name in names], values, bottom=bottoms, color=colour, label=label)
+        bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
+    startup_ax.set_ylabel("seconds to first answer")
+    startup_ax.set_title("Start-up")
+    startup_ax.legend(loc="upper left")
 
     machine = results["machine"]
     figure.suptitle(

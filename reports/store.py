@@ -23,6 +23,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 import settings
 
+# Rasa's SQL store and Bienvenue's caching subclass of it (same table, same rows).
+SQL_STORE_TYPES = ("sql", "stores.caching_sql.cachingsqltrackerstore")
 # The columns of rasa.core.tracker_store.SQLTrackerStore.SQLEvent (Rasa 3.6) that the report reads.
 EVENTS = sa.Table(
     "events",
@@ -74,7 +76,7 @@ def url_from_endpoints(endpoints: Path, environ: Mapping[str, str]) -> URL:
             config = read_config_file(endpoints).get("tracker_store") or {}
     except RasaException as error:  # names the missing variables
         raise StoreConfigError(f"{endpoints}\u202f: {error}") from None
-    if str(config.get("type", "")).lower() != "sql":
+    if str(config.get("type", "")).lower() not in SQL_STORE_TYPES:
         raise StoreConfigError(f"{endpoints} : le tracker_store n'est pas de type SQL")
     host = config.get("url") or None
     if host and "://" in host:

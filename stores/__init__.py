@@ -1,0 +1,1 @@
+"""Bienvenue's tracker stores (configured in endpoints.yml and endpoints.production.yml)."""
