@@ -59,7 +59,7 @@ test-nlu: train ## NLU evaluation on the held-out examples (fails under the requ
 	@$(VENV)/python tests/nlu_evaluation.py
 
 integration: train test-system ## integration tests against real servers (Rasa, PostgreSQL, Redis, Chromium…)
-	@$(VENV)/pytest tests/integration -q
+	@$(VENV)/pytest tests/integration -q --durations=10
 
 # --- measures and reports ---------------------------------------------------------------------------------
 

@@ -395,7 +395,7 @@ def start_config(
     """Starts one configuration's server (alone, so that its load time is its own); returns it, its API
     token and its first figures (load time, memory after load)."""
     token = secrets.token_hex(16)
-    action_url = actions.ready_url.replace("/health", "/webhook")
+    action_url = actions.webhook_url
     env = {"ACTION_SERVER_URL": action_url, "BIENVENUE_TRACKER_DB": str(workspace / f"{name}.db")}
     server = rasa_instance(name, model, ENDPOINTS[name], env, token)
     log(f"starting the {name} server (load average {load_average()})")
@@ -777,7 +777,7 @@ def main() -> None:
         with servers.running(servers.action_server(name="bench-actions")) as actions:
             results["configs"] = measure_configs(models, actions, workspace, examples, pools)
             if args.scale:
-                action_url = actions.ready_url.replace("/health", "/webhook")
+                action_url = actions.webhook_url
                 results["scale"] = measure_scale(models["bienvenue"], action_url, pools.texts)
     results["machine"]["load_average_at_end"] = load_average()
     results["duration_min"] = round((time.monotonic() - started) / 60, 1)

@@ -8,8 +8,6 @@ the first use, so their start-ups overlap.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ import requests
 from channels import guard
 from tests import servers
 from tests.integration import trackers
-from tests.integration.robustness import ACTION_SERVER_ENV, HANG_GUARD_S, WEBHOOK
+from tests.integration.robustness import ACTION_SERVER_ENV, HANG_GUARD_S, WEBHOOK, stored_events
 
 
 @dataclass
@@ -40,9 +38,7 @@ class Bot:
 
     def events(self, sender: str) -> list[dict]:
         """The conversation as stored in the SQLite tracker store, oldest first."""
-        with sqlite3.connect(self.tracker_db) as db:
-            rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
-        return [json.loads(data) for (data,) in rows]
+        return stored_events(self.tracker_db, sender)
 
     def slot(self, sender: str, name: str) -> object:
         """The slot's last stored value."""

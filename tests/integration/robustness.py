@@ -19,8 +19,6 @@ from tests import servers
 WEBHOOK = "/webhooks/rest/webhook"
 # Hang guard only: a turn takes about a second; a hang fails the test instead of blocking the suite.
 HANG_GUARD_S = 300
-# What every server started by these tests gets: no usage data sent to Rasa's telemetry service.
-QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false"}
 # Sanic closes a new connection whose request has not arrived within KEEP_ALIVE_TIMEOUT (5 s by default): a
 # Rasa server busy for longer between connecting to the action server and sending would lose the action.
 ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "120"}

@@ -59,7 +59,7 @@ def chat_server(
 ) -> Iterator[ChatServer]:
     directory = tmp_path_factory.mktemp("chat")
     db = directory / "conversations.db"
-    action_url = action_server.ready_url.replace("/health", "/webhook")
+    action_url = action_server.webhook_url
     endpoints = servers.sqlite_endpoints(directory, action_url, db)
     server = servers.rasa_server(
         endpoints, credentials=servers.REPO / "chat" / "credentials.yml", name="rasa-chat"
@@ -319,7 +319,7 @@ def test_starts_its_own_rasa_server_quietly_and_stops_it(
         cwd=servers.REPO,
         env={
             **os.environ,
-            "ACTION_SERVER_URL": action_server.ready_url.replace("/health", "/webhook"),
+            "ACTION_SERVER_URL": action_server.webhook_url,
             "BIENVENUE_TRACKER_DB": str(db),
         },
         capture_output=True,

@@ -30,7 +30,7 @@ import yaml
 
 from channels import guard
 from tests import servers
-from tests.integration.robustness import QUIET_ENV, WEBHOOK, answered, assert_answer, post, says, texts
+from tests.integration.robustness import WEBHOOK, answered, assert_answer, post, says, texts
 
 FOREIGN_ORIGINS = ["https://evil.example", "http://localhost:8081", "null"]
 API_ENDPOINTS = [
@@ -82,7 +82,6 @@ def run_sh(directory: Path, name: str, env: dict[str, str]) -> Iterator[Running]
         command=[str(servers.REPO / "scripts" / "run.sh")],
         ready_url=f"http://127.0.0.1:{ports['rasa']}/",
         env={
-            **QUIET_ENV,
             "RASA_PORT": str(ports["rasa"]),
             "ACTIONS_PORT": str(ports["actions"]),
             "WEB_PORT": str(ports["web"]),

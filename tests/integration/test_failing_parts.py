@@ -25,7 +25,6 @@ from channels import guard
 from tests import servers
 from tests.integration import stores
 from tests.integration.robustness import (
-    QUIET_ENV,
     answered,
     assert_answer,
     domain_responses,
@@ -46,14 +45,14 @@ def actions() -> Iterator[servers.Server]:
 
 
 def action_url(actions: servers.Server) -> str:
-    return actions.ready_url.replace("/health", "/webhook")
+    return actions.webhook_url
 
 
 @pytest.fixture(scope="module")
 def rasa_url(actions: servers.Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("failing-actions")
     endpoints = servers.sqlite_endpoints(directory, action_url(actions), directory / "conversations.db")
-    env = {**QUIET_ENV, guard.REPLY_TIMEOUT_ENV: str(REPLY_TIMEOUT_S)}
+    env = {guard.REPLY_TIMEOUT_ENV: str(REPLY_TIMEOUT_S)}
     with servers.running(servers.rasa_server(endpoints, name="rasa-failing-actions", env=env)) as server:
         yield server.ready_url.rstrip("/")
 
@@ -168,7 +167,7 @@ def sqlite_file_gone(db: Path) -> Iterator[None]:
 def sqlite_store(actions: servers.Server, directory: Path) -> Iterator[Store]:
     db = directory / "conversations.db"
     endpoints = servers.sqlite_endpoints(directory, action_url(actions), db)
-    with servers.running(servers.rasa_server(endpoints, name="rasa-failing-sqlite", env=QUIET_ENV)) as rasa:
+    with servers.running(servers.rasa_server(endpoints, name="rasa-failing-sqlite")) as rasa:
         yield Store(
             rasa.ready_url.rstrip("/"), lambda: sqlite_file_gone(db), lambda sender: user_texts(db, sender)
         )
@@ -199,7 +198,7 @@ def postgresql_store(actions: servers.Server, directory: Path) -> Iterator[Store
             f"  db: {stores.PG_DATABASE}\n  username: {stores.PG_USER}\n",
             encoding="utf-8",
         )
-        with servers.running(servers.rasa_server(endpoints, name="rasa-failing-pg", env=QUIET_ENV)) as rasa:
+        with servers.running(servers.rasa_server(endpoints, name="rasa-failing-pg")) as rasa:
             yield Store(
                 rasa.ready_url.rstrip("/"), lambda: stopped(pg), lambda s: postgresql_user_texts(pg, s)
             )

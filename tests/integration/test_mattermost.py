@@ -26,7 +26,7 @@ from channels.mattermost.settings import derive_button_secret
 from channels.mattermost.signatures import sign_context
 from tests import servers
 from tests.integration.conftest import Bot
-from tests.integration.robustness import QUIET_ENV, user_texts
+from tests.integration.robustness import user_texts
 from tests.mattermost_standin import (
     FORM,
     JSON,
@@ -82,13 +82,12 @@ def mm_bot(
 ) -> Iterator[MattermostBot]:
     directory = tmp_path_factory.mktemp("mattermost")
     db = directory / "conversations.db"
-    action_url = action_server.ready_url.replace("/health", "/webhook")
+    action_url = action_server.webhook_url
     endpoints = servers.sqlite_endpoints(directory, action_url, db)
     credentials = directory / "credentials.yml"
     credentials.write_text("channels.rest.BienvenueRestInput:\nchannels.mattermost.MattermostInput:\n")
     port = servers.free_port()
     env = {
-        **QUIET_ENV,
         "MATTERMOST_URL": mattermost.api_url,
         "MATTERMOST_BOT_TOKEN": mattermost.bot_token,
         "MATTERMOST_WEBHOOK_TOKENS": f"{new_token()},{HOOK_TOKEN}",

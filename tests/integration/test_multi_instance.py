@@ -46,7 +46,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(action_server: servers.Server) -> Iterator[Cluster]:
-    action_url = action_server.ready_url.replace("/health", "/webhook")
+    action_url = action_server.webhook_url
     with stores.postgresql() as pg, stores.redis_server() as redis, contextlib.ExitStack() as stack:
         instances = [
             servers.rasa_server(

@@ -63,7 +63,7 @@ def test_a_returning_person_loses_the_old_session_and_goes_on_talking(
         name="rasa-report-purge",
         extra_args=trackers.API_ARGS,
         env={
-            "ACTION_SERVER_URL": action_server.ready_url.replace("/health", "/webhook"),
+            "ACTION_SERVER_URL": action_server.webhook_url,
             "BIENVENUE_TRACKER_DB": str(db),
         },
     )

@@ -220,7 +220,7 @@ def world(action_server: servers.Server, tmp_path_factory: pytest.TempPathFactor
     port = servers.free_port()
     synapse = synapse_server(directory / "synapse", port)
     base_url = f"http://127.0.0.1:{port}"
-    action_url = action_server.ready_url.replace("/health", "/webhook")
+    action_url = action_server.webhook_url
     endpoints = servers.sqlite_endpoints(directory, action_url, directory / "conversations.db")
     rasa = servers.rasa_server(endpoints, env={"TCHAP_CHANNEL_TOKEN": CHANNEL_TOKEN}, name="rasa-tchap")
     user = None
