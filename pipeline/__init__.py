@@ -1,0 +1,1 @@
+"""Custom NLU components of Bienvenue's pipeline (config.yml)."""
