@@ -40,6 +40,22 @@ TOPIC_INTENTS = {
     "ask_values_manifesto",
     "ask_funding",
     "ask_first_steps",
+    "ask_invoicing",
+    "ask_mission_dates",
+    "ask_my_team",
+    "ask_leave",
+    "ask_equipment_security",
+    "ask_training",
+    "ask_update_profile",
+    "ask_offices_events",
+    "ask_dsfr_rgaa",
+    "ask_leaving",
+    "ask_wellbeing_support",
+    "ask_tchap",
+    "ask_onboarding_call",
+    "ask_email_calendar",
+    "ask_travel_expenses",
+    "ask_ops_requests",
 }
 URL = re.compile(r"https?://[^\s\"'<>()\[\]]+")
 
