@@ -14,6 +14,8 @@ from typing import Any
 from pipeline.similarity import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, guard_verdict
 
 ABSTENTIONS = frozenset({FALLBACK_INTENT, OUT_OF_SCOPE_INTENT})
+# As configured for the guard (config.yml's entity_intents, here at its default).
+ENTITY_INTENTS = frozenset({"inform_administration", "ask_incubator_list"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ def replay(parse: dict[str, Any], settings: Settings, unguarded: frozenset[str] 
     if unsure or top["confidence"] - second < settings.ambiguity_threshold:
         return FALLBACK_INTENT
     scores = parse.get("out_of_domain")
-    if top["name"] in unguarded or not scores or scores["intent"] != top["name"] or parse.get("entities"):
+    if top["name"] in unguarded or not scores or scores["intent"] != top["name"]:
+        return top["name"]
+    if top["name"] in ENTITY_INTENTS and parse.get("entities"):
         return top["name"]
     best = {top["name"]: scores["similarity"], OUT_OF_SCOPE_INTENT: scores["out_of_scope_similarity"]}
     return guard_verdict(top["name"], best, settings.guard_threshold, settings.guard_margin) or top["name"]

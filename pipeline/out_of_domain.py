@@ -43,6 +43,9 @@ class OutOfDomainGuard(GraphComponent):
             "margin": 0.0,
             # Intents left as predicted, whatever the message.
             "unguarded_intents": ["out_of_scope", FALLBACK_INTENT],
+            # Intents left as predicted when the message names an entity: a recognised administration
+            # name is the incubator finder's business, however short ("DREAL").
+            "entity_intents": ["inform_administration", "ask_incubator_list"],
         }
 
     def __init__(
@@ -109,8 +112,10 @@ class OutOfDomainGuard(GraphComponent):
             if candidate in best and guard_verdict(candidate, best, threshold, margin) is None
         ]
         verdict = None
-        # A recognised administration name is the incubator finder's business, however short.
-        if name not in self.config["unguarded_intents"] and not message.get(ENTITIES):
+        exempt = name in self.config["unguarded_intents"] or (
+            name in self.config["entity_intents"] and message.get(ENTITIES)
+        )
+        if not exempt:
             verdict = guard_verdict(name, best, threshold, margin)
         # The classifier's own choice, even when the fallback classifier overrode it: the evaluation replays
         # the guard at other thresholds from these scores.
