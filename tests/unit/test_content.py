@@ -153,7 +153,10 @@ def _replace(name: str, old: str, new: str) -> Callable[[Path], None]:
             ),
             "no page for topic ask_values_manifesto",
         ),
-        (_replace("topics.yml", "label: Qu'est-ce que beta.gouv.fr\u202f?", "label: " + "x" * 41), "label longer"),
+        (
+            _replace("topics.yml", "label: Qu'est-ce que beta.gouv.fr\u202f?", "label: " + "x" * 41),
+            "label longer",
+        ),
         (_replace("followups.yml", "default: ask_startup_phases", "default: ask_meteo"), "ask_meteo"),
         (
             _replace("followups.yml", "default: ask_startup_phases", "default: ask_incubator_list"),
