@@ -14,8 +14,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dialogue import latest_intent
 
-FEEDBACK_VALUES = {"feedback_positive": "positive", "feedback_negative": "negative"}
-FEEDBACK_PAYLOADS = {f"/{intent}" for intent in FEEDBACK_VALUES}
+# Intent → (value of the `feedback` slot, thanks sent).
+FEEDBACK = {
+    "feedback_positive": ("positive", "utter_feedback_positive"),
+    "feedback_negative": ("negative", "utter_feedback_negative"),
+}
+FEEDBACK_PAYLOADS = {f"/{intent}" for intent in FEEDBACK}
 
 
 def asked_for_feedback(events: Iterable[Mapping[str, Any]]) -> bool:
@@ -40,9 +44,10 @@ class ActionRecordFeedback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        value = FEEDBACK_VALUES.get(latest_intent(tracker) or "")
-        if value is None or not asked_for_feedback(tracker.events):
+        feedback = FEEDBACK.get(latest_intent(tracker) or "")
+        if feedback is None or not asked_for_feedback(tracker.events):
             dispatcher.utter_message(response="utter_feedback_unexpected")
             return []
-        dispatcher.utter_message(response=f"utter_feedback_{value}")
+        value, thanks = feedback
+        dispatcher.utter_message(response=thanks)
         return [SlotSet("feedback", value)]
