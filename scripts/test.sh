@@ -26,7 +26,7 @@ step "training" scripts/train.sh
 step "conversation tests (rasa test)" env ACTION_SERVER_URL=http://localhost:5055/webhook \
   BIENVENUE_TRACKER_DB=var/conversations.db .venv/bin/rasa test core --model models --stories tests/stories \
   --fail-on-prediction-errors --out results/core
-step "NLU held-out evaluation" .venv/bin/python tests/nlu_evaluation.py
+step "NLU evaluation (held-out accuracy, out-of-domain wrong answers)" .venv/bin/python tests/nlu_evaluation.py
 step "integration tests" .venv/bin/pytest tests/integration -q
 
 echo

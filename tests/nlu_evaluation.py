@@ -106,6 +106,8 @@ def main() -> int:
     print(f"wrong answers on the out-of-domain set: {wrong:.3f} on {len(outside)} messages "
           f"(maximum {MAX_WRONG_ANSWERS:.2f})")
     OUT.mkdir(parents=True, exist_ok=True)
+    saved = {"holdout": holdout, "out_of_domain": outside, "parses": parses}
+    (OUT / "parses.json").write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
     (OUT / "evaluation.json").write_text(json.dumps({
         "accuracy": held_accuracy, "wrong_answers": wrong, "holdout_size": len(holdout),
         "out_of_domain_size": len(outside), "settings": settings.__dict__, "curve": curve,
