@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.similarity import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, guard_verdict
+from pipeline.similarity import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, guard_verdict, is_noise
 
 ABSTENTIONS = frozenset({FALLBACK_INTENT, OUT_OF_SCOPE_INTENT})
 # As configured for the guard (config.yml's entity_intents, here at its default).
@@ -64,7 +64,11 @@ def replay(parse: dict[str, Any], settings: Settings, unguarded: frozenset[str] 
     if unsure or top["confidence"] - second < settings.ambiguity_threshold:
         return FALLBACK_INTENT
     scores = parse.get("out_of_domain")
-    if top["name"] in unguarded or not scores or scores["intent"] != top["name"]:
+    if top["name"] in unguarded:
+        return top["name"]
+    if is_noise(parse.get("text") or ""):
+        return OUT_OF_SCOPE_INTENT
+    if not scores or scores["intent"] != top["name"]:
         return top["name"]
     if top["name"] in ENTITY_INTENTS and parse.get("entities"):
         return top["name"]

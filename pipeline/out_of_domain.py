@@ -21,7 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from pipeline.similarity import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, ExampleIndex, guard_verdict
+from pipeline.similarity import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, ExampleIndex, guard_verdict, is_noise
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class OutOfDomainGuard(GraphComponent):
             name in self.config["entity_intents"] and message.get(ENTITIES)
         )
         if not exempt:
-            verdict = guard_verdict(name, best, threshold, margin)
+            verdict = OUT_OF_SCOPE_INTENT if is_noise(text) else guard_verdict(name, best, threshold, margin)
         # The classifier's own choice, even when the fallback classifier overrode it: the evaluation replays
         # the guard at other thresholds from these scores.
         classified = next((candidate for candidate in ranked if candidate != FALLBACK_INTENT), name)

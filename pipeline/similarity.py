@@ -15,6 +15,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'"})
 _SPACES = re.compile(r"\s+")
+# A message that is only an e-mail address, a web address, a phone number or other digits and symbols asks
+# nothing a topic answers, whatever the classifier thinks of it.
+_NOISE = re.compile(
+    r"^\s*(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
+    r"|(?:https?://|www\.)\S+"  # web address
+    r"|[\d\s()+*/.,:;=%€$-]+"  # numbers, phone numbers, arithmetic
+    r")\s*$"
+)
+
+
+def is_noise(text: str) -> bool:
+    """True for a bare e-mail address, web address, phone number or number."""
+    return bool(_NOISE.match(text))
 
 
 def normalize(text: str) -> str:

@@ -8,7 +8,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from pipeline.evaluation import Settings, accuracy, replay, wrong_answer_rate
 from pipeline.out_of_domain import SCORE_KEY, OutOfDomainGuard
-from pipeline.similarity import ExampleIndex, guard_verdict, normalize
+from pipeline.similarity import ExampleIndex, guard_verdict, is_noise, normalize
 
 EXAMPLES = {
     "ask_funding": ["qui finance une startup d'État ?", "combien coûte une startup d'État ?",
@@ -107,3 +107,16 @@ def test_accuracy_counts_any_abstention_right_for_out_of_scope() -> None:
 def test_wrong_answer_rate_counts_topics_only() -> None:
     predicted = ["ask_funding", "nlu_fallback", "greet", "out_of_scope"]
     assert wrong_answer_rate(predicted, {"ask_funding"}) == 0.25
+
+
+@pytest.mark.parametrize("text", ["lea.petit@ext.beta.gouv.fr", "06 12 34 56 78", "+33 1 45 67 89 10",
+                                  "http://example.com", "42", "3 * 4"])
+def test_bare_addresses_and_numbers_are_out_of_scope(text: str) -> None:
+    assert is_noise(text)
+    message = guard().process([classified(text, "feedback_positive")])[0]
+    assert message.get("intent")["name"] == "out_of_scope"
+
+
+@pytest.mark.parametrize("text", ["ok", "mon mail est a@b.fr, il ne marche pas", "1er janvier", ""])
+def test_sentences_are_not_noise(text: str) -> None:
+    assert not is_noise(text)
