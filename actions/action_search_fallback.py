@@ -1,4 +1,5 @@
-"""action_search_fallback: when the NLU is unsure, suggest the closest topics found by search."""
+"""action_search_fallback: when the NLU is unsure, offer the two topics it hesitated between, or else the
+closest topics found by search; with no close topic, ask to rephrase. Every variant names who to ask."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.choice import close_topics
 from actions.content import content_dir, content_in, get_content
 from actions.search import SearchIndex, build_index, search
 
@@ -25,6 +27,13 @@ class ActionSearchFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         topics = get_content().topics
+        pair = close_topics(tracker.latest_message, topics)
+        if pair is not None:
+            first, second = (topics[topic].label for topic in pair)
+            buttons = [{"title": topics[topic].label, "payload": f"/{topic}"} for topic in pair]
+            dispatcher.utter_message(response="utter_fallback_choice", first=first, second=second,
+                                     buttons=buttons)
+            return []
         results = search(tracker.latest_message.get("text") or "", search_index(content_dir()))
         if not results:
             dispatcher.utter_message(response="utter_please_rephrase")

@@ -40,6 +40,23 @@ TOPIC_INTENTS = {
     "ask_values_manifesto",
     "ask_funding",
     "ask_first_steps",
+    "ask_invoicing",
+    "ask_mission_dates",
+    "ask_my_team",
+    "ask_leave",
+    "ask_equipment_security",
+    "ask_training",
+    "ask_update_profile",
+    "ask_offices_events",
+    "ask_dsfr_rgaa",
+    "ask_leaving",
+    "ask_wellbeing_support",
+    "ask_tchap",
+    "ask_onboarding_call",
+    "ask_email_calendar",
+    "ask_travel_expenses",
+    "ask_ops_requests",
+    "ask_help_contact",
 }
 URL = re.compile(r"https?://[^\s\"'<>()\[\]]+")
 
@@ -135,7 +152,10 @@ def _replace(name: str, old: str, new: str) -> Callable[[Path], None]:
             ),
             "no page for topic ask_values_manifesto",
         ),
-        (_replace("topics.yml", "label: Qu'est-ce que beta.gouv.fr ?", "label: " + "x" * 41), "label longer"),
+        (
+            _replace("topics.yml", "label: Qu'est-ce que beta.gouv.fr\u202f?", "label: " + "x" * 41),
+            "label longer",
+        ),
         (_replace("followups.yml", "default: ask_startup_phases", "default: ask_meteo"), "ask_meteo"),
         (
             _replace("followups.yml", "default: ask_startup_phases", "default: ask_incubator_list"),

@@ -30,6 +30,11 @@ from actions.followups import FollowupAnswer, answer_followup
         # Asked again on the topic already answered: the details, not the same answer twice.
         ("followup_become", "ask_join_beta", FollowupAnswer("ask_join_beta", details=True)),
         ("followup_duration", "ask_startup_phases", FollowupAnswer("ask_startup_phases", details=True)),
+        # How long it takes to be paid, or for the site to show an edit: the details give the delays.
+        ("followup_duration", "ask_invoicing", FollowupAnswer("ask_invoicing", details=True)),
+        ("followup_duration", "ask_update_profile", FollowupAnswer("ask_update_profile", details=True)),
+        # How long the onboarding lasts: the details walk through its week and its month.
+        ("followup_duration", "ask_onboarding_call", FollowupAnswer("ask_onboarding_call", details=True)),
         ("ask_more_details", "ask_funding", FollowupAnswer("ask_funding", details=True)),
         ("ask_more_details", "ask_incubator_list", FollowupAnswer("ask_incubator_list", details=True)),
         ("ask_more_details", None, None),

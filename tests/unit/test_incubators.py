@@ -60,6 +60,31 @@ def nlu() -> TrainingData:
         ("DINUM", "dinum"),
         ("Cerema", "cerema"),
         ("GIP de l'inclusion", "gip_inclusion"),
+        # Issue 11: where people's own words belong.
+        ("cohésion des territoires", "ecologie"),
+        ("Agence nationale de la cohésion des territoires", "anct"),
+        ("inclusion numérique", "anct"),
+        ("inclusion", "gip_inclusion"),
+        ("ALLiaNCE", "alliance"),
+        ("Logement", "ecologie"),
+        ("DGALN", "ecologie"),
+        ("la DREAL Occitanie", "ecologie"),
+        ("DDT(M)", "ecologie"),
+        ("DDTM du Var", "ecologie"),
+        ("Transports", "ecologie"),
+        ("ministère de l'Éducation", "education_nationale"),
+        ("académie de Lyon", "education_nationale"),
+        ("MinArm", "armees"),
+        ("DGA", "armees"),
+        ("police", "interieur"),
+        ("Comptes publics", "dgfip"),
+        ("ARS", "ministeres_sociaux"),
+        ("SocialGouv", "ministeres_sociaux"),
+        ("mairie", "anct"),
+        ("commune", "anct"),
+        ("région", "anct"),
+        ("PJJ", "justice"),
+        ("tribunal", "justice"),
         # The longest alias wins: ADEME's incubator, not the ministry of the ecological transition.
         ("Accélérateur de la Transition Écologique", "ademe"),
     ],
@@ -88,11 +113,8 @@ def test_entities_and_text_are_both_read(index: AliasIndex) -> None:
 
 
 def test_incubators_for_prefers_the_listed_incubators(content: Content) -> None:
-    assert [i.id for i in incubators_for(content, "dinum")] == [
-        "dinum",
-        "dinum_produits_interministeriels",
-        "alliance",
-    ]
+    assert [i.id for i in incubators_for(content, "dinum")] == ["dinum", "dinum_produits_interministeriels"]
+    assert [i.id for i in incubators_for(content, "alliance")] == ["alliance"]
     assert [i.id for i in incubators_for(content, "education_nationale")] == ["MEN"]
     assert [i.id for i in incubators_for(content, "bercy")] == ["bercy"]
 
@@ -116,15 +138,16 @@ def test_reply_for_several_incubators_lists_them(content: Content) -> None:
         "- [Le département Accompagnement de services numériques (ex-ISN)](https://beta.gouv.fr/incubateurs/dinum.html)",
         "- [L'Opérateur de produits interministériels]"
         "(https://beta.gouv.fr/incubateurs/dinum_produits_interministeriels.html)",
-        "- [ALLiaNCE, l'incubateur de l'IA publique](https://beta.gouv.fr/incubateurs/alliance.html)",
     ]
 
 
 def test_reply_for_a_hidden_incubator_explains_why(content: Content) -> None:
     reply = incubator_reply(content, ["ministeres_sociaux"], named=True)
     assert reply.response == "utter_incubator_not_listed"
-    assert reply.variables["page"] == "https://beta.gouv.fr/incubateurs/sgmas.html"
+    # Hidden incubators lost their beta.gouv.fr page (incubateurs/sgmas.html is dead): its own site instead.
+    assert reply.variables["page"] == "https://fabrique.social.gouv.fr/"
     assert "9 février 2026" in reply.variables["note"]
+    assert all("sgmas.html" not in incubator.page for incubator in content.incubators)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,87 @@
+"""Character n-gram similarity of a message to the training examples of each intent.
+
+Pure logic shared by the out-of-domain guard (pipeline/out_of_domain.py) and its calibration
+(scripts/calibrate_out_of_domain.py): no Rasa import here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'"})
+_SPACES = re.compile(r"\s+")
+# A message that is only an e-mail address, a web address, a phone number or other digits and symbols asks
+# nothing a topic answers, whatever the classifier thinks of it.
+_NOISE = re.compile(
+    r"^\s*(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
+    r"|(?:https?://|www\.)\S+"  # web address
+    r"|[\d\s()+*/.,:;=%€$-]+"  # numbers, phone numbers, arithmetic
+    r")\s*$"
+)
+
+
+def is_noise(text: str) -> bool:
+    """True for a bare e-mail address, web address, phone number or number."""
+    return bool(_NOISE.match(text))
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, single spaces: "Où est l'Incubateur ?" → "ou est l'incubateur ?"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_LIGATURES))
+    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _SPACES.sub(" ", folded).strip()
+
+
+class ExampleIndex:
+    """TF-IDF vectors (character 2- to 4-grams within words) of every training example, by intent."""
+
+    def __init__(self, examples: Mapping[str, Iterable[str]]) -> None:
+        self.intents: list[str] = []
+        texts: list[str] = []
+        for intent, intent_examples in sorted(examples.items()):
+            for text in intent_examples:
+                self.intents.append(intent)
+                texts.append(normalize(text))
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+        self.matrix = self.vectorizer.fit_transform(texts)
+        self._labels = np.array(self.intents)
+
+    def similarities(self, text: str) -> np.ndarray:
+        """Cosine similarity of `text` to every example (rows are L2-normalised by TfidfVectorizer)."""
+        vector = self.vectorizer.transform([normalize(text)])
+        return (self.matrix @ vector.T).toarray().ravel()
+
+    def best_by_intent(self, scores: np.ndarray, exclude: int | None = None) -> dict[str, float]:
+        """Highest similarity per intent; `exclude` leaves one example out (calibration)."""
+        if exclude is not None:
+            scores = scores.copy()
+            scores[exclude] = -1.0
+        best: dict[str, float] = {}
+        for intent in set(self.intents):
+            best[intent] = float(scores[self._labels == intent].max(initial=-1.0))
+        return best
+
+
+FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+
+
+def guard_verdict(intent: str, best: Mapping[str, float], threshold: float, margin: float) -> str | None:
+    """The intent that should replace the classifier's `intent`, or None to keep it.
+
+    `best` is the highest similarity of the message to each intent's examples. A message closer to the
+    out-of-scope examples than to those of its intent (by more than `margin`) is out of scope; one that
+    resembles none of its intent's examples (below `threshold`) is a fallback.
+    """
+    own = best.get(intent, 0.0)
+    if best.get(OUT_OF_SCOPE_INTENT, 0.0) > own + margin:
+        return OUT_OF_SCOPE_INTENT
+    if own < threshold:
+        return FALLBACK_INTENT
+    return None
+
