@@ -11,7 +11,6 @@ import yaml
 from actions.content import (
     CONTENT_DIR_ENV,
     DEFAULT_CONTENT_DIR,
-    MAX_LABEL_LENGTH,
     Content,
     ContentError,
     get_content,
@@ -56,26 +55,6 @@ def test_the_topics_are_the_same_in_content_domain_and_rules(content: Content) -
 def test_every_topic_is_an_intent_of_the_domain(content: Content) -> None:
     domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
     assert set(content.topics) <= set(domain["intents"])
-
-
-def test_every_topic_has_a_link(content: Content) -> None:
-    served = {topic for page in content.pages for topic in page.topics}
-    assert served == set(content.topics)
-
-
-def test_topic_labels_fit_on_a_button(content: Content) -> None:
-    assert all(0 < len(topic.label) <= MAX_LABEL_LENGTH for topic in content.topics.values())
-
-
-def test_urls_are_https_and_unique(content: Content) -> None:
-    urls = [page.url for page in content.pages]
-    assert all(url.startswith("https://") for url in catalog_urls(content))
-    assert len(urls) == len(set(urls))
-
-
-def test_page_ids_are_unique(content: Content) -> None:
-    ids = [page.id for page in content.pages]
-    assert len(ids) == len(set(ids))
 
 
 def test_probable_pages_only_serve_topics_without_a_verified_page(content: Content) -> None:
@@ -170,4 +149,6 @@ def test_load_content_rejects_a_broken_edit(
 
 
 def test_load_content_accepts_the_repository_content() -> None:
+    """Every rule the loader enforces (each shown above to be enforced) holds for the repository's content:
+    https links, unique page ids and URLs, a page for every topic, labels that fit on a button..."""
     assert load_content(DEFAULT_CONTENT_DIR).topics
