@@ -532,7 +532,7 @@ def test_make_run_refuses_an_incomplete_tchap_configuration(tmp_path: Path) -> N
     # settings.py checks every variable before run.sh starts anything (exit 2, French message).
     with pytest.raises(RuntimeError, match="exited with 2"):
         server.start()
-    assert "TCHAP_USER_ID : requise pour le client Tchap" in server.log_path.read_text()
+    assert "TCHAP_USER_ID\u202f: requise pour le client Tchap" in server.log_path.read_text()
 
 
 def test_make_run_starts_the_tchap_client_and_says_so(world: World, tmp_path: Path) -> None:
