@@ -22,6 +22,8 @@ NO_BREAK = "\u202f\u00a0"
 BAD_PUNCTUATION_SPACE = re.compile(rf"(?<![{NO_BREAK}])[:;?!](?=\s|$)")
 BAD_OPENING_QUOTE = re.compile(rf"«(?![{NO_BREAK}])")
 BAD_CLOSING_QUOTE = re.compile(rf"(?<![{NO_BREAK}])»")
+# One space, never two: « ␣␣aide␣␣ » shows as a gap in a chat bubble.
+DOUBLED_SPACE = re.compile(rf"[{NO_BREAK}][{NO_BREAK} ]|(?<=\S) [{NO_BREAK}]")
 RAW_URL = re.compile(r"https?://|www\.")
 # Jargon only inside parentheses, after its explanation: « une métrique phare (North Star Metric) ».
 JARGON = ("DC4", "bizdev", "North Star Metric", "focus")
@@ -57,7 +59,7 @@ IDS = [name for name, _ in SHOWN]
 
 @pytest.mark.parametrize(("name", "text"), SHOWN, ids=IDS)
 def test_no_break_space_before_double_punctuation_and_inside_quotes(name: str, text: str) -> None:
-    for pattern in (BAD_PUNCTUATION_SPACE, BAD_OPENING_QUOTE, BAD_CLOSING_QUOTE):
+    for pattern in (BAD_PUNCTUATION_SPACE, BAD_OPENING_QUOTE, BAD_CLOSING_QUOTE, DOUBLED_SPACE):
         match = pattern.search(text)
         assert match is None, f"{name}: {text[max(0, match.start() - 30):match.end() + 10]!r}"
 
