@@ -77,7 +77,13 @@ class BienvenueRestInput(RestInput):
                 return error.response()
             collector = CollectingOutputChannel()
             outcome = await bot.handle(parsed.text, parsed.sender_id, collector)
-            status = 503 if outcome is guard.Outcome.STORE_DOWN else 200
-            return response.json(collector.messages, status=status)
+            return await self.answer(request, parsed, collector.messages, outcome)
 
         return webhook
+
+    async def answer(
+        self, request: Request, message: RestMessage, replies: list[dict[str, Any]], outcome: guard.Outcome
+    ) -> HTTPResponse:
+        """The HTTP answer to a handled message: the bot's replies, 503 when they could not be recorded."""
+        status = 503 if outcome is guard.Outcome.STORE_DOWN else 200
+        return response.json(replies, status=status)

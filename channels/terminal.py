@@ -14,18 +14,14 @@ never by the public one (intents and confidences are the maintainers' business).
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import guard
-from channels.body import RequestError
-from channels.rest import parse_request
+from channels.rest import BienvenueRestInput, RestMessage
 
 
 def understanding(tracker: Any, outcome: guard.Outcome) -> dict[str, Any]:
@@ -40,34 +36,17 @@ def understanding(tracker: Any, outcome: guard.Outcome) -> dict[str, Any]:
     return {"intent": intent, "topic": tracker.get_slot("topic")}
 
 
-class TerminalInput(InputChannel):
-    def __init__(self) -> None:
-        self.guard = guard.Guard.from_env(self.name())
+class TerminalInput(BienvenueRestInput):
+    """The REST channel's request and guard; the answer also says how the message was understood."""
 
     @classmethod
     def name(cls) -> str:
         return "terminal"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        module = inspect.getmodule(self)
-        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
-        bot = self.guard.connect(on_new_message)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            try:
-                parsed = parse_request(request.content_type, request.body)
-            except RequestError as error:
-                return error.response()
-            collector = CollectingOutputChannel()
-            outcome = await bot.handle(parsed.text, parsed.sender_id, collector)
-            if outcome is guard.Outcome.STORE_DOWN:
-                return response.json({"messages": collector.messages, "intent": None, "topic": None}, 503)
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(parsed.sender_id)
-            return response.json({"messages": collector.messages, **understanding(tracker, outcome)})
-
-        return webhook
+    async def answer(
+        self, request: Request, message: RestMessage, replies: list[dict[str, Any]], outcome: guard.Outcome
+    ) -> HTTPResponse:
+        if outcome is guard.Outcome.STORE_DOWN:
+            return response.json({"messages": replies, "intent": None, "topic": None}, status=503)
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(message.sender_id)
+        return response.json({"messages": replies, **understanding(tracker, outcome)})
