@@ -28,7 +28,7 @@ from pipeline.similarity import OUT_OF_SCOPE_INTENT  # noqa: E402
 
 WORK = REPO / "results" / "out_of_domain"
 FOLD = 5
-FALLBACK_THRESHOLDS = [0.3, 0.45, 0.6, 0.7, 0.8]
+FALLBACK_THRESHOLDS = [0.2, 0.25, 0.3, 0.45, 0.6, 0.7, 0.8]
 AMBIGUITY_THRESHOLDS = [0.05, 0.1]
 GUARD_THRESHOLDS = [0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45]
 GUARD_MARGINS = [0.0, 0.05, 0.1, 1.0]
