@@ -1,5 +1,9 @@
 """action_search_fallback: when the NLU is unsure, offer the two topics it hesitated between, or else the
-closest topics found by search; with no close topic, ask to rephrase. Every variant names who to ask."""
+closest topics found by search; with no close topic, ask to rephrase. Every variant names who to ask.
+
+Every variant also forgets the topic answered before, as action_forget_topic does after the out-of-scope
+answer.
+"""
 
 from functools import lru_cache
 from pathlib import Path
@@ -8,6 +12,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.action_forget_topic import ActionForgetTopic
 from actions.choice import close_topics
 from actions.content import content_dir, content_in, get_content
 from actions.search import SearchIndex, build_index, search
@@ -33,11 +38,11 @@ class ActionSearchFallback(Action):
             buttons = [{"title": topics[topic].label, "payload": f"/{topic}"} for topic in pair]
             dispatcher.utter_message(response="utter_fallback_choice", first=first, second=second,
                                      buttons=buttons)
-            return []
+            return ActionForgetTopic().forget()
         results = search(tracker.latest_message.get("text") or "", search_index(content_dir()))
         if not results:
             dispatcher.utter_message(response="utter_please_rephrase")
-            return []
+            return ActionForgetTopic().forget()
         buttons = [{"title": topics[topic].label, "payload": f"/{topic}"} for topic, _ in results]
         dispatcher.utter_message(response="utter_fallback_suggestions", buttons=buttons)
-        return []
+        return ActionForgetTopic().forget()

@@ -24,6 +24,7 @@ class Settings:
     ambiguity_threshold: float
     guard_threshold: float
     guard_margin: float
+    max_unknown_share: float = 1.0
 
 
 def load_nlu_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:
@@ -73,7 +74,9 @@ def replay(parse: dict[str, Any], settings: Settings, unguarded: frozenset[str] 
     if top["name"] in ENTITY_INTENTS and parse.get("entities"):
         return top["name"]
     best = {top["name"]: scores["similarity"], OUT_OF_SCOPE_INTENT: scores["out_of_scope_similarity"]}
-    return guard_verdict(top["name"], best, settings.guard_threshold, settings.guard_margin) or top["name"]
+    verdict = guard_verdict(top["name"], best, settings.guard_threshold, settings.guard_margin,
+                            scores.get("unknown_share"), settings.max_unknown_share)
+    return verdict or top["name"]
 
 
 def accuracy(expected: Sequence[str], predicted: Sequence[str]) -> float:

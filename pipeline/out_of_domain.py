@@ -1,5 +1,5 @@
 """OutOfDomainGuard: turns a classifier's guess into an abstention when the message looks like none of
-the training examples of the guessed intent.
+the training examples of the guessed intent, or when most of its words are words no example uses.
 
 DIET always picks one of the known intents, often with high confidence, even for "Combien coûte la
 cantine ?". This component runs after the classifiers and compares the message, by character n-grams,
@@ -21,7 +21,14 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from pipeline.similarity import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, ExampleIndex, guard_verdict, is_noise
+from pipeline.similarity import (
+    FALLBACK_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    ExampleIndex,
+    Vocabulary,
+    guard_verdict,
+    is_noise,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +48,14 @@ class OutOfDomainGuard(GraphComponent):
             "threshold": 0.5,
             # A message this much closer to an out-of-scope example than to its intent's is out of scope.
             "margin": 0.0,
+            # A message with at least this share of words that no example uses is out of scope.
+            "max_unknown_share": 1.0,
+            # Small talk and requests about the previous answer: their words are free (« au plaisir »,
+            # « t'aurais un lien ? »), the vocabulary check leaves them alone.
+            "vocabulary_exempt_intents": [
+                "greet", "goodbye", "thank", "feedback_positive", "feedback_negative", "bot_challenge",
+                "ask_help", "ask_link", "ask_more_details",
+            ],
             # Intents left as predicted, whatever the message.
             "unguarded_intents": ["out_of_scope", FALLBACK_INTENT],
             # Intents left as predicted when the message names an entity: a recognised administration
@@ -59,6 +74,7 @@ class OutOfDomainGuard(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self._index = ExampleIndex(examples) if examples else None
+        self._vocabulary = Vocabulary(examples) if examples else None
 
     @classmethod
     def create(
@@ -101,22 +117,28 @@ class OutOfDomainGuard(GraphComponent):
         intent = message.get(INTENT) or {}
         name = intent.get("name")
         # Button payloads ("/ask_funding") are not free text.
-        if self._index is None or not name or text.startswith("/"):
+        if self._index is None or self._vocabulary is None or not name or text.startswith("/"):
             return
         best = self._index.best_by_intent(self._index.similarities(text))
-        threshold, margin = self.config["threshold"], self.config["margin"]
+        unknown_share = self._vocabulary.unknown_share(text)
+
+        def verdict_for(intent: str) -> str | None:
+            checked = intent not in self.config["vocabulary_exempt_intents"]
+            return guard_verdict(intent, best, self.config["threshold"], self.config["margin"],
+                                 unknown_share if checked else None, self.config["max_unknown_share"])
+
         ranked = [entry["name"] for entry in message.get(INTENT_RANKING_KEY) or [] if entry.get("name")]
         # The classifier's next guesses that would pass the guard: the fallback may offer them as choices.
         plausible = [
             candidate for candidate in ranked[:RANKED_CHECKED]
-            if candidate in best and guard_verdict(candidate, best, threshold, margin) is None
+            if candidate in best and verdict_for(candidate) is None
         ]
         verdict = None
         exempt = name in self.config["unguarded_intents"] or (
             name in self.config["entity_intents"] and message.get(ENTITIES)
         )
         if not exempt:
-            verdict = OUT_OF_SCOPE_INTENT if is_noise(text) else guard_verdict(name, best, threshold, margin)
+            verdict = OUT_OF_SCOPE_INTENT if is_noise(text) else verdict_for(name)
         # The classifier's own choice, even when the fallback classifier overrode it: the evaluation replays
         # the guard at other thresholds from these scores.
         classified = next((candidate for candidate in ranked if candidate != FALLBACK_INTENT), name)
@@ -124,6 +146,9 @@ class OutOfDomainGuard(GraphComponent):
             "intent": classified,
             "similarity": round(best.get(classified, 0.0), 4),
             "out_of_scope_similarity": round(best.get(OUT_OF_SCOPE_INTENT, 0.0), 4),
+            # None when the classified intent is exempt from the vocabulary check.
+            "unknown_share": (None if classified in self.config["vocabulary_exempt_intents"]
+                              else round(unknown_share, 4)),
             "plausible": plausible,
             "verdict": verdict,
         }

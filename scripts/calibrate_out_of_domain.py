@@ -32,6 +32,8 @@ FALLBACK_THRESHOLDS = [0.2, 0.25, 0.3, 0.45, 0.6, 0.7, 0.8]
 AMBIGUITY_THRESHOLDS = [0.05, 0.1]
 GUARD_THRESHOLDS = [0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45]
 GUARD_MARGINS = [0.0, 0.05, 0.1, 1.0]
+# 2 turns the vocabulary check off (no share reaches it).
+MAX_UNKNOWN_SHARES = [0.34, 0.5, 0.67, 1.0, 2.0]
 # The accuracy budget: the operating point keeps at least this share of the topic questions that the most
 # permissive setting answers right.
 MIN_RELATIVE_COVERAGE = 0.97
@@ -67,7 +69,7 @@ def recording_config() -> dict:
         if component["name"] == "FallbackClassifier":
             component.update(threshold=0.0, ambiguity_threshold=0.0)
         if component["name"].endswith("OutOfDomainGuard"):
-            component.update(threshold=-1.0, margin=10.0)
+            component.update(threshold=-1.0, margin=10.0, max_unknown_share=10.0)
     return config
 
 
@@ -95,7 +97,8 @@ def topic_intents() -> set[str]:
 
 def curve(parses: list[dict], intents: list[str], topics: set[str]) -> list[dict]:
     points = []
-    grid = itertools.product(FALLBACK_THRESHOLDS, AMBIGUITY_THRESHOLDS, GUARD_THRESHOLDS, GUARD_MARGINS)
+    grid = itertools.product(FALLBACK_THRESHOLDS, AMBIGUITY_THRESHOLDS, GUARD_THRESHOLDS, GUARD_MARGINS,
+                             MAX_UNKNOWN_SHARES)
     for values in grid:
         settings = Settings(*values)
         predicted = [replay(parse, settings) for parse in parses]
@@ -129,10 +132,12 @@ def main() -> int:
     points = curve(parses, intents, topics)
     print(f"set aside: {sum(i in topics for i in intents)} topic and "
           f"{intents.count(OUT_OF_SCOPE_INTENT)} out-of-scope examples")
-    print(f"{'fallback':>8} {'ambig.':>6} {'guard':>5} {'margin':>6} {'coverage':>8} {'wrong':>6}")
+    print(f"{'fallback':>8} {'ambig.':>6} {'guard':>5} {'margin':>6} {'unknown':>7} "
+          f"{'coverage':>8} {'wrong':>6}")
     for point in points:
         print(f"{point['fallback_threshold']:8.2f} {point['ambiguity_threshold']:6.2f} "
               f"{point['guard_threshold']:5.2f} {point['guard_margin']:6.2f} "
+              f"{point['max_unknown_share']:7.2f} "
               f"{point['coverage']:8.3f} {point['wrong_answers']:6.3f}")
     chosen = operating_point(points)
     print(f"\noperating point (≥ {MIN_RELATIVE_COVERAGE:.0%} of the best coverage, fewest wrong answers):")

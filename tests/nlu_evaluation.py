@@ -6,7 +6,7 @@
 - the wrong-answer rate on tests/out_of_domain.yml, questions no topic covers: a message is wrongly
   answered when its final intent is a topic.
 
-Prints both, the misses, and the same two figures at other guard thresholds (for the README's curve; the
+Prints both, the misses, and the same two figures at other confidence thresholds (for the README's curve; the
 operating point itself comes from scripts/calibrate_out_of_domain.py, on training data only). Writes
 results/nlu/evaluation.json.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -44,7 +45,7 @@ TARGET_WRONG_ANSWERS = 0.05
 # Measured on 30 Nov 2026 (README, « Savoir se taire »): 0.888 and 0.112, less a message or two of tolerance.
 FLOOR_ACCURACY = 0.87
 FLOOR_WRONG_ANSWERS = 0.125
-CURVE_THRESHOLDS = [0.0, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
+CURVE_THRESHOLDS = [0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6]
 
 
 def newest_model() -> Path:
@@ -59,7 +60,7 @@ def configured_settings() -> Settings:
                 for c in yaml.safe_load((REPO / "config.yml").read_text(encoding="utf-8"))["pipeline"]}
     fallback, guard = pipeline["FallbackClassifier"], pipeline["OutOfDomainGuard"]
     return Settings(fallback["threshold"], fallback["ambiguity_threshold"],
-                    guard["threshold"], guard["margin"])
+                    guard["threshold"], guard["margin"], guard["max_unknown_share"])
 
 
 def topic_intents() -> set[str]:
@@ -91,20 +92,20 @@ def main() -> int:
             print(f"  ✗ out of domain {text!r}: answered with {got}")
 
     settings = configured_settings()
-    print(f"\nfallback threshold {settings.fallback_threshold}, guard margin {settings.guard_margin}")
-    print("guard threshold  accuracy (held-out)  wrong answers (out-of-domain)")
+    print(f"\nguard: threshold {settings.guard_threshold}, margin {settings.guard_margin}, "
+          f"max unknown share {settings.max_unknown_share}; ambiguity {settings.ambiguity_threshold}")
+    print("confidence threshold  accuracy (held-out)  wrong answers (out-of-domain)")
     curve = []
     for threshold in CURVE_THRESHOLDS:
-        replayed = Settings(settings.fallback_threshold, settings.ambiguity_threshold, threshold,
-                            settings.guard_margin)
+        replayed = replace(settings, fallback_threshold=threshold)
         point = {
-            "guard_threshold": threshold,
+            "fallback_threshold": threshold,
             "accuracy": accuracy(expected, [replay(p, replayed) for p in holdout_parses]),
             "wrong_answers": wrong_answer_rate([replay(p, replayed) for p in outside_parses], topics),
         }
         curve.append(point)
-        marker = "  ← configured" if threshold == settings.guard_threshold else ""
-        print(f"{threshold:15.2f}  {point['accuracy']:19.3f}  {point['wrong_answers']:29.3f}{marker}")
+        marker = "  ← configured" if threshold == settings.fallback_threshold else ""
+        print(f"{threshold:20.2f}  {point['accuracy']:19.3f}  {point['wrong_answers']:29.3f}{marker}")
 
     held_accuracy = accuracy(expected, predicted)
     wrong = wrong_answer_rate(answered, topics)

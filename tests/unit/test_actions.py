@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.action_answer_followup import ActionAnswerFollowup
 from actions.action_find_incubator import ActionFindIncubator
+from actions.action_forget_topic import ActionForgetTopic
 from actions.action_search_fallback import ActionSearchFallback
 from actions.action_topic_links import ActionTopicLinks
 from actions.catalog import format_links, pages_for_topic
@@ -173,7 +174,7 @@ def test_find_incubator_never_guesses(run_action: Run, tracker: Tracker, respons
 
 def test_search_fallback_suggests_topics_as_buttons(run_action: Run, content: Content) -> None:
     events, sent = run_action(ActionSearchFallback(), make_tracker("nlu_fallback", "certif intra"))
-    assert events == []
+    assert events == [SlotSet("topic", None)]
     assert sent == [
         {
             "response": "utter_fallback_suggestions",
@@ -189,4 +190,20 @@ def test_search_fallback_suggests_topics_as_buttons(run_action: Run, content: Co
 
 def test_search_fallback_with_nothing_found_asks_to_rephrase(run_action: Run) -> None:
     events, sent = run_action(ActionSearchFallback(), make_tracker("nlu_fallback", "météo"))
-    assert (events, sent) == ([], [{"response": "utter_please_rephrase"}])
+    assert (events, sent) == ([SlotSet("topic", None)], [{"response": "utter_please_rephrase"}])
+
+
+def test_search_fallback_forgets_the_previous_topic(run_action: Run) -> None:
+    """The message it could not answer must not look answered with the topic of the one before."""
+    tracker = make_tracker("nlu_fallback", "météo", slots={"topic": "ask_funding"})
+    events, _ = run_action(ActionSearchFallback(), tracker)
+    assert SlotSet("topic", None) in events
+
+
+# action_forget_topic
+
+
+def test_forget_topic_after_the_out_of_scope_answer(run_action: Run) -> None:
+    tracker = make_tracker("out_of_scope", "la cantine ?", slots={"topic": "ask_funding"})
+    assert run_action(ActionForgetTopic(), tracker) == ([SlotSet("topic", None)], [])
+    assert ActionForgetTopic().name() == "action_forget_topic"

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 
 from actions.action_search_fallback import ActionSearchFallback
 from actions.choice import close_topics
@@ -59,7 +60,7 @@ def test_the_fallback_offers_the_two_topics(run_action: Run, content: Content) -
     events, sent = run_action(ActionSearchFallback(), tracker)
     first = content.topics["ask_what_is_intrapreneur"].label
     second = content.topics["ask_become_intrapreneur"].label
-    assert events == []
+    assert events == [SlotSet("topic", None)]
     assert sent == [{
         "response": "utter_fallback_choice",
         "buttons": [{"title": first, "payload": "/ask_what_is_intrapreneur"},

@@ -8,7 +8,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from pipeline.evaluation import Settings, accuracy, replay, wrong_answer_rate
 from pipeline.out_of_domain import SCORE_KEY, OutOfDomainGuard
-from pipeline.similarity import ExampleIndex, guard_verdict, is_noise, normalize
+from pipeline.similarity import ExampleIndex, Vocabulary, guard_verdict, is_noise, normalize
 
 EXAMPLES = {
     "ask_funding": ["qui finance une startup d'État ?", "combien coûte une startup d'État ?",
@@ -16,6 +16,7 @@ EXAMPLES = {
     "ask_leave": ["comment poser des congés ?", "je pars en vacances, je préviens qui ?"],
     "out_of_scope": ["combien coûte un repas à la cantine ?", "le mot de passe du wifi", "recette de crêpes"],
     "inform_administration": ["DINUM", "ministère de la Justice"],
+    "thank": ["merci beaucoup", "merci pour votre aide"],
 }
 
 
@@ -41,8 +42,9 @@ def test_guard_verdict(best: dict[str, float], verdict: str | None) -> None:
     assert guard_verdict("ask_funding", best, threshold=0.2, margin=0.0) == verdict
 
 
-def guard() -> OutOfDomainGuard:
-    config = {**OutOfDomainGuard.get_default_config(), "threshold": 0.2, "margin": 0.0}
+def guard(max_unknown_share: float = 0.5) -> OutOfDomainGuard:
+    config = {**OutOfDomainGuard.get_default_config(), "threshold": 0.2, "margin": 0.0,
+              "max_unknown_share": max_unknown_share}
     return OutOfDomainGuard(config, None, None, EXAMPLES)  # type: ignore[arg-type]
 
 
@@ -62,8 +64,29 @@ def test_the_canteen_is_not_a_funding_question() -> None:
 
 
 def test_a_message_like_nothing_becomes_a_fallback() -> None:
-    message = guard().process([classified("zxqv blorp kwrrt", "ask_funding")])[0]
+    message = guard(max_unknown_share=2.0).process([classified("zxqv blorp kwrrt", "ask_funding")])[0]
     assert message.get("intent")["name"] == "nlu_fallback"
+
+
+def test_vocabulary_knows_the_words_of_every_intent_but_out_of_scope() -> None:
+    vocabulary = Vocabulary(EXAMPLES)
+    assert vocabulary.knows("conges") and vocabulary.knows("financements")  # « financement » + s
+    assert not vocabulary.knows("cantine")  # only in an out-of-scope example
+    assert vocabulary.unknown_share("comment poser des congés ?") == 0.0
+    assert vocabulary.unknown_share("le financement de la digestion") == 0.5
+    assert vocabulary.unknown_share("?") == 0.0
+
+
+def test_a_topic_word_in_another_subject_is_out_of_scope() -> None:
+    message = guard().process([classified("le financement de la digestion", "ask_funding")])[0]
+    assert message.get("intent")["name"] == "out_of_scope"
+    assert message.get(SCORE_KEY)["unknown_share"] == 0.5
+
+
+def test_small_talk_keeps_its_free_words() -> None:
+    message = guard().process([classified("merci énormément", "thank")])[0]
+    assert message.get("intent")["name"] == "thank"
+    assert message.get(SCORE_KEY)["unknown_share"] is None
 
 
 def test_a_real_funding_question_is_kept_and_scored() -> None:
@@ -98,6 +121,10 @@ def test_replay_applies_each_rule() -> None:
     assert replay(parse([("ask_funding", 0.45), ("ask_leave", 0.43)], 0.6, 0.3), settings) == "nlu_fallback"
     assert replay(parse([("ask_funding", 0.9), ("ask_leave", 0.1)], 0.4, 0.7), settings) == "out_of_scope"
     assert replay(parse([("ask_funding", 0.9), ("ask_leave", 0.1)], 0.1, 0.0), settings) == "nlu_fallback"
+    unknown = parse([("ask_funding", 0.9), ("ask_leave", 0.1)], 0.6, 0.3)
+    unknown["out_of_domain"]["unknown_share"] = 0.5
+    assert replay(unknown, settings) == "ask_funding"
+    assert replay(unknown, Settings(0.3, 0.05, 0.2, 0.0, max_unknown_share=0.5)) == "out_of_scope"
 
 
 def test_accuracy_counts_any_abstention_right_for_out_of_scope() -> None:
