@@ -118,7 +118,8 @@ def operating_point(points: list[dict]) -> dict:
     floor = MIN_RELATIVE_COVERAGE * max(point["coverage"] for point in points)
     eligible = [point for point in points if point["coverage"] >= floor]
     return min(eligible, key=lambda point: (point["wrong_answers"], -point["coverage"],
-                                            -point["guard_threshold"], point["fallback_threshold"]))
+                                            -point["guard_threshold"], point["max_unknown_share"],
+                                            point["fallback_threshold"]))
 
 
 def main() -> int:
