@@ -12,9 +12,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.action_forget_topic import ActionForgetTopic
 from actions.choice import close_topics
 from actions.content import content_dir, content_in, get_content
+from actions.dialogue import forget_topic
 from actions.search import SearchIndex, build_index, search
 
 
@@ -38,11 +38,11 @@ class ActionSearchFallback(Action):
             buttons = [{"title": topics[topic].label, "payload": f"/{topic}"} for topic in pair]
             dispatcher.utter_message(response="utter_fallback_choice", first=first, second=second,
                                      buttons=buttons)
-            return ActionForgetTopic().forget()
+            return forget_topic()
         results = search(tracker.latest_message.get("text") or "", search_index(content_dir()))
         if not results:
             dispatcher.utter_message(response="utter_please_rephrase")
-            return ActionForgetTopic().forget()
+            return forget_topic()
         buttons = [{"title": topics[topic].label, "payload": f"/{topic}"} for topic, _ in results]
         dispatcher.utter_message(response="utter_fallback_suggestions", buttons=buttons)
-        return ActionForgetTopic().forget()
+        return forget_topic()

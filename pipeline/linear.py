@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -57,4 +56,4 @@ def combine(
         for intent in intents
     }
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:length]
-    return [{"name": intent, "confidence": float(np.round(score, 6))} for intent, score in ranked]
+    return [{"name": intent, "confidence": round(score, 6)} for intent, score in ranked]

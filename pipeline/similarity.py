@@ -7,19 +7,17 @@ Pure logic shared by the out-of-domain guard (pipeline/out_of_domain.py) and its
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from actions.text import STOPWORDS, words
+from actions.text import STOPWORDS, fold, words
 
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 # Letters two words must share at the start to count as the same word for the vocabulary check.
 STEM = 5
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'"})
 _SPACES = re.compile(r"\s+")
 # A message that is only an e-mail address, a web address, a phone number or other digits and symbols asks
 # nothing a topic answers, whatever the classifier thinks of it.
@@ -37,10 +35,9 @@ def is_noise(text: str) -> bool:
 
 
 def normalize(text: str) -> str:
-    """Lower case, no accents, single spaces: "Où est l'Incubateur ?" → "ou est l'incubateur ?"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_LIGATURES))
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _SPACES.sub(" ", folded).strip()
+    """Folded (actions/text.py), typographic apostrophes made straight, single spaces:
+    "Où est l’Incubateur ?" → "ou est l'incubateur ?"."""
+    return _SPACES.sub(" ", fold(text.replace("’", "'"))).strip()
 
 
 class ExampleIndex:
